@@ -1,0 +1,192 @@
+//! Who is calling: DRF's authentication classes in Metax's order (Basic, then the login session,
+//! then `Bearer` tokens), each scheme in its own module, and the errors they raise with DRF's
+//! texts. Authentication only reads: it never writes to the store.
+
+pub mod basic;
+pub mod bearer;
+pub mod csrf;
+pub mod header;
+pub mod password;
+pub mod session;
+
+use std::sync::Arc;
+
+use crate::clock::Clock;
+use crate::store::{Store, StoreError, User};
+use header::CredentialsProblem;
+use session::SessionKeys;
+
+/// How a request was authenticated; cookie-based methods need a CSRF token on unsafe requests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthMethod {
+    /// The `sessionid` cookie of an admin-panel login.
+    Session,
+    /// `Authorization: Basic`.
+    Basic,
+    /// `Authorization: Bearer`.
+    Bearer,
+}
+
+impl AuthMethod {
+    /// Whether the browser sends these credentials by itself (so CSRF applies).
+    pub fn is_cookie(self) -> bool {
+        matches!(self, AuthMethod::Session)
+    }
+}
+
+/// An authenticated caller.
+#[derive(Clone, Debug)]
+pub struct Authenticated {
+    /// The user.
+    pub user: User,
+    /// How they proved it.
+    pub method: AuthMethod,
+}
+
+/// Why credentials were refused. The text is DRF's/knox's; it never says which part of a token
+/// was wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// Unknown, deleted, expired or malformed bearer token.
+    #[error("Invalid token.")]
+    InvalidToken,
+    /// `Bearer` without a token.
+    #[error("Invalid token header. No credentials provided.")]
+    TokenHeaderMissing,
+    /// `Bearer a b`.
+    #[error("Invalid token header. Token string should not contain spaces.")]
+    TokenHeaderSpaces,
+    /// `Basic` without credentials.
+    #[error("Invalid basic header. No credentials provided.")]
+    BasicHeaderMissing,
+    /// `Basic a b`.
+    #[error("Invalid basic header. Credentials string should not contain spaces.")]
+    BasicHeaderSpaces,
+    /// Basic credentials that are not base64 of `user:password`.
+    #[error("Invalid basic header. Credentials not correctly base64 encoded.")]
+    BasicHeaderEncoding,
+    /// Wrong username or password, or an inactive user.
+    #[error("Invalid username/password.")]
+    InvalidCredentials,
+    /// A valid token of an inactive user.
+    #[error("User inactive or deleted.")]
+    UserInactive,
+    /// The store failed while checking.
+    #[error("store unavailable")]
+    Store(#[from] StoreError),
+}
+
+/// Checks credentials against the store. Cheap to clone.
+#[derive(Clone)]
+pub struct Authenticator {
+    store: Arc<dyn Store>,
+    clock: Clock,
+    sessions: SessionKeys,
+}
+
+impl Authenticator {
+    /// An authenticator over `store`, with session ids hashed by `sessions`.
+    pub fn new(store: Arc<dyn Store>, clock: Clock, sessions: SessionKeys) -> Self {
+        Authenticator {
+            store,
+            clock,
+            sessions,
+        }
+    }
+
+    /// The session-id hasher.
+    pub fn sessions(&self) -> &SessionKeys {
+        &self.sessions
+    }
+
+    /// DRF's chain as Metax configures it: Basic, Session, Bearer. `Ok(None)` is anonymous.
+    pub async fn authenticate(
+        &self,
+        authorization: Option<&[u8]>,
+        session_id: Option<&str>,
+    ) -> Result<Option<Authenticated>, AuthError> {
+        let header = authorization.unwrap_or_default();
+        if let Some(credentials) = header::credentials_for(header, "basic") {
+            let user = self.basic(credentials).await?;
+            return Ok(Some(Authenticated {
+                user,
+                method: AuthMethod::Basic,
+            }));
+        }
+        if let Some(user) = self.session_user(session_id).await? {
+            return Ok(Some(Authenticated {
+                user,
+                method: AuthMethod::Session,
+            }));
+        }
+        if let Some(credentials) = header::credentials_for(header, "bearer") {
+            let user = self.bearer(credentials).await?;
+            return Ok(Some(Authenticated {
+                user,
+                method: AuthMethod::Bearer,
+            }));
+        }
+        Ok(None)
+    }
+
+    /// The active user of a live session cookie, if any (Django's session middleware).
+    pub async fn session_user(&self, session_id: Option<&str>) -> Result<Option<User>, StoreError> {
+        let Some(key_hash) = session_id.and_then(|id| self.sessions.key_hash(id)) else {
+            return Ok(None);
+        };
+        let user = self.store.session_user(&key_hash, self.clock.now()).await?;
+        Ok(user.filter(|user| user.is_active))
+    }
+
+    /// The active user with this username and password (Django's `authenticate`).
+    pub async fn check_password(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<Option<User>, StoreError> {
+        let user = match self.store.user_by_username(username).await {
+            Ok(user) => Some(user),
+            Err(StoreError::NotFound) => None,
+            Err(error) => return Err(error),
+        };
+        let stored = user.as_ref().and_then(|user| user.password.clone());
+        // Runs even for an unknown user, so that timing does not reveal which usernames exist.
+        let matches = password::verify_async(password.to_owned(), stored).await;
+        Ok(user.filter(|user| matches && user.is_active))
+    }
+
+    async fn basic(
+        &self,
+        credentials: Result<&[u8], CredentialsProblem>,
+    ) -> Result<User, AuthError> {
+        let credentials = credentials.map_err(|problem| match problem {
+            CredentialsProblem::Missing => AuthError::BasicHeaderMissing,
+            CredentialsProblem::ContainsSpaces => AuthError::BasicHeaderSpaces,
+        })?;
+        let (username, password) =
+            basic::decode(credentials).ok_or(AuthError::BasicHeaderEncoding)?;
+        self.check_password(&username, &password)
+            .await?
+            .ok_or(AuthError::InvalidCredentials)
+    }
+
+    async fn bearer(
+        &self,
+        credentials: Result<&[u8], CredentialsProblem>,
+    ) -> Result<User, AuthError> {
+        let token = credentials.map_err(|problem| match problem {
+            CredentialsProblem::Missing => AuthError::TokenHeaderMissing,
+            CredentialsProblem::ContainsSpaces => AuthError::TokenHeaderSpaces,
+        })?;
+        let token_key = bearer::token_key(token).ok_or(AuthError::InvalidToken)?;
+        let matches = self
+            .store
+            .bearer_token_matches(token_key, self.clock.now())
+            .await?;
+        let user = bearer::owner_of(token, matches).ok_or(AuthError::InvalidToken)?;
+        if !user.is_active {
+            return Err(AuthError::UserInactive);
+        }
+        Ok(user)
+    }
+}

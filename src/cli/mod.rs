@@ -1,0 +1,108 @@
+//! The command line (Django's `manage.py`): one module per command. Every command reads the same
+//! settings (environment, then `./.env`) and ends with one clear `error:` line and exit code 1
+//! on failure; usage errors exit 2.
+
+mod changepassword;
+mod migrate;
+mod prompt;
+mod serve;
+mod users;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+use crate::store::{self, Store};
+
+/// Token authentication for Metax V3: bearer tokens, admin sessions and users.
+#[derive(Debug, Parser)]
+#[command(name = "metax-auth", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP service in the foreground (SIGTERM or Ctrl-C stops it).
+    Serve(serve::ServeArgs),
+    /// Create or update the database schema (creates a SQLite file that does not exist yet).
+    Migrate,
+    /// Create an admin user (staff and superuser).
+    Createsuperuser(users::CreateUserArgs),
+    /// Create an ordinary user.
+    Createuser(users::CreateUserArgs),
+    /// Change a user's password.
+    Changepassword(changepassword::ChangePasswordArgs),
+}
+
+/// Parses the command line and runs the command; the binary's whole `main`.
+pub fn main() -> ExitCode {
+    if let Err(error) = dotenvy::dotenv()
+        && !error.not_found()
+    {
+        eprintln!("error: could not read .env: {error}");
+        return ExitCode::FAILURE;
+    }
+    let cli = Cli::parse();
+    init_tracing();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: could not start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    match cli.command {
+        Command::Serve(args) => serve::run(config, args).await,
+        Command::Migrate => migrate::run(&config).await,
+        Command::Createsuperuser(args) => users::run(&config, args, users::Role::Superuser).await,
+        Command::Createuser(args) => users::run(&config, args, users::Role::User).await,
+        Command::Changepassword(args) => changepassword::run(&config, args).await,
+    }
+}
+
+/// Opens the configured store and checks its schema is current.
+async fn open_migrated(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    let store = store::open(&config.database, false)
+        .await
+        .with_context(|| format!("cannot open {}", config.database))?;
+    store.check_migrated().await?;
+    Ok(store)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,108 @@
+//! The storage boundary: the `Store` trait in domain words, its error type, and the choice of
+//! backend from `DATABASE_URL`. Django's models, managers and migrations live behind it; no SQL
+//! exists outside this folder.
+
+mod models;
+mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+pub use models::{BearerToken, BearerTokenMatch, NewBearerToken, NewSession, NewUser, User};
+
+use crate::config::DatabaseUrl;
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No such row.
+    #[error("not found")]
+    NotFound,
+    /// A unique constraint refused the write (e.g. `username` already taken).
+    #[error("conflict on {constraint}")]
+    Conflict {
+        /// What collided, in domain words (`username`).
+        constraint: &'static str,
+    },
+    /// The per-user token limit is reached.
+    #[error("token limit reached")]
+    LimitReached,
+    /// The database cannot be used as it is (missing file or schema, unsupported backend); the message says what to do.
+    #[error("{0}")]
+    Unavailable(String),
+    /// Anything else (connection, I/O, corrupt data).
+    #[error(transparent)]
+    Other(#[from] sqlx::Error),
+}
+
+/// Everything the service stores. One implementation per backend.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Applies all pending migrations.
+    async fn migrate(&self) -> Result<(), StoreError>;
+    /// Fails with `Unavailable` unless every migration has been applied.
+    async fn check_migrated(&self) -> Result<(), StoreError>;
+
+    /// Inserts a user; `Conflict { constraint: "username" }` when the name is taken.
+    async fn create_user(&self, user: &NewUser, now: DateTime<Utc>) -> Result<User, StoreError>;
+    /// The user with this primary key.
+    async fn user_by_id(&self, id: i64) -> Result<User, StoreError>;
+    /// The user with exactly this username.
+    async fn user_by_username(&self, username: &str) -> Result<User, StoreError>;
+    /// Replaces the password hash (`None`: unusable password).
+    async fn set_password(&self, user_id: i64, password: Option<&str>) -> Result<(), StoreError>;
+    /// Sets `last_login`.
+    async fn record_login(&self, user_id: i64, now: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Names of the user's groups, sorted.
+    async fn user_groups(&self, user_id: i64) -> Result<Vec<String>, StoreError>;
+    /// How many active superusers exist.
+    async fn count_superusers(&self) -> Result<i64, StoreError>;
+
+    /// Inserts a token unless the user already holds `limit` live ones (`LimitReached`);
+    /// atomic, so parallel creates never exceed the limit. Expired tokens of the user go first.
+    async fn create_bearer_token(
+        &self,
+        token: &NewBearerToken,
+        limit: u32,
+    ) -> Result<BearerToken, StoreError>;
+    /// Live tokens with this key, with their owners. Read-only: this is the request path.
+    async fn bearer_token_matches(
+        &self,
+        token_key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<BearerTokenMatch>, StoreError>;
+    /// The user's live tokens, oldest first.
+    async fn list_bearer_tokens(
+        &self,
+        user_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<BearerToken>, StoreError>;
+    /// Deletes the user's tokens with this key; returns how many.
+    async fn delete_bearer_token(&self, user_id: i64, token_key: &str) -> Result<u64, StoreError>;
+    /// Deletes every expired token and session; returns how many rows went.
+    async fn delete_expired(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
+
+    /// Stores a new login session.
+    async fn create_session(&self, session: &NewSession) -> Result<(), StoreError>;
+    /// The active user of a live session. Read-only: this is the request path.
+    async fn session_user(
+        &self,
+        key_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<User>, StoreError>;
+    /// Ends a session.
+    async fn delete_session(&self, key_hash: &str) -> Result<(), StoreError>;
+}
+
+/// Opens the store named by the URL. `create` makes a missing SQLite file (for `migrate`);
+/// otherwise a missing file is `Unavailable`.
+pub async fn open(url: &DatabaseUrl, create: bool) -> Result<Arc<dyn Store>, StoreError> {
+    match url {
+        DatabaseUrl::Sqlite(path) => Ok(Arc::new(sqlite::SqliteStore::open(path, create).await?)),
+        DatabaseUrl::Postgres(_) => Err(StoreError::Unavailable(
+            "PostgreSQL is not supported yet; use DATABASE_URL=sqlite://FILE".to_owned(),
+        )),
+    }
+}

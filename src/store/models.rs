@@ -1,0 +1,128 @@
+//! Rows the store reads and writes, in Django's own field names (`is_staff`, `last_login`, ...)
+//! so that both teams read the same words. `New*` types are inserts, the others are rows.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+
+/// A Metax user (Django's `AbstractUser` plus Metax's Fairdata fields).
+#[derive(Clone, PartialEq, Eq)]
+pub struct User {
+    /// Primary key (`user_pk` in forms).
+    pub id: i64,
+    /// Unique login name.
+    pub username: String,
+    /// Argon2id PHC string; `None` is Django's unusable password (SSO-only users).
+    pub password: Option<String>,
+    /// Email address, may be empty.
+    pub email: String,
+    /// Given name, may be empty.
+    pub first_name: String,
+    /// Family name, may be empty.
+    pub last_name: String,
+    /// May enter the admin panel.
+    pub is_staff: bool,
+    /// Has every permission.
+    pub is_superuser: bool,
+    /// Inactive users cannot authenticate.
+    pub is_active: bool,
+    /// When the user was created.
+    pub date_joined: DateTime<Utc>,
+    /// Last admin login or token creation.
+    pub last_login: Option<DateTime<Utc>>,
+    /// Fairdata user id, for users that came through SSO.
+    pub fairdata_username: Option<String>,
+    /// Home organization.
+    pub organization: Option<String>,
+    /// Organizations the user administers.
+    pub admin_organizations: Vec<String>,
+    /// CSC projects the user belongs to.
+    pub csc_projects: Vec<String>,
+}
+
+impl fmt::Debug for User {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The password hash stays out of logs.
+        formatter
+            .debug_struct("User")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("is_staff", &self.is_staff)
+            .field("is_superuser", &self.is_superuser)
+            .field("is_active", &self.is_active)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A user to insert.
+#[derive(Clone, Debug, Default)]
+pub struct NewUser {
+    /// Unique login name (validated by the caller).
+    pub username: String,
+    /// Argon2id PHC string, or `None` for an unusable password.
+    pub password: Option<String>,
+    /// Email address, may be empty.
+    pub email: String,
+    /// May enter the admin panel.
+    pub is_staff: bool,
+    /// Has every permission.
+    pub is_superuser: bool,
+}
+
+/// A bearer token as listed to its owner: never the token, never its digest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BearerToken {
+    /// The token's first 15 characters (knox `token_key`), shown as `prefix`.
+    pub token_key: String,
+    /// Creation time.
+    pub created: DateTime<Utc>,
+    /// Expiry time.
+    pub expiry: DateTime<Utc>,
+}
+
+/// A bearer token to insert: only its key and digest, never the token itself.
+#[derive(Clone)]
+pub struct NewBearerToken {
+    /// SHA-512 hex digest of the whole token.
+    pub digest: String,
+    /// The token's first 15 characters.
+    pub token_key: String,
+    /// Owner.
+    pub user_id: i64,
+    /// Creation time.
+    pub created: DateTime<Utc>,
+    /// Expiry time.
+    pub expiry: DateTime<Utc>,
+}
+
+impl fmt::Debug for NewBearerToken {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("NewBearerToken")
+            .field("token_key", &self.token_key)
+            .field("user_id", &self.user_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A live token whose key matched a presented token, with its owner; the caller compares digests.
+#[derive(Clone, Debug)]
+pub struct BearerTokenMatch {
+    /// SHA-512 hex digest stored for this token.
+    pub digest: String,
+    /// The token's owner.
+    pub user: User,
+}
+
+/// A login session to insert; the session id itself is never stored, only its keyed hash.
+#[derive(Clone, Debug)]
+pub struct NewSession {
+    /// Keyed hash of the session id in the `sessionid` cookie.
+    pub key_hash: String,
+    /// Logged-in user.
+    pub user_id: i64,
+    /// Creation time.
+    pub created: DateTime<Utc>,
+    /// After this the session is gone.
+    pub expires: DateTime<Utc>,
+}

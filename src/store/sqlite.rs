@@ -1,0 +1,391 @@
+//! The SQLite backend: the embedded default. One file, WAL journal so that the CLI commands can
+//! write while the server runs, times stored as Unix microseconds.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{FromRow, Row};
+
+use super::{
+    BearerToken, BearerTokenMatch, NewBearerToken, NewSession, NewUser, Store, StoreError, User,
+};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+
+/// Columns of `users` that `UserRow` reads; a macro so that queries are `concat!`-ed at compile
+/// time instead of formatted on every request.
+macro_rules! user_columns {
+    () => {
+        "users.id, users.username, users.password, users.email, users.first_name, users.last_name, \
+         users.is_staff, users.is_superuser, users.is_active, users.date_joined, users.last_login, \
+         users.fairdata_username, users.organization, users.admin_organizations, users.csc_projects"
+    };
+}
+
+/// A SQLite database file.
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (and with `create`, makes) the database file.
+    pub async fn open(path: &Path, create: bool) -> Result<Self, StoreError> {
+        if !create && !path.exists() {
+            return Err(StoreError::Unavailable(format!(
+                "the database file {} does not exist yet: run `metax-auth migrate` first",
+                path.display()
+            )));
+        }
+        let options = SqliteConnectOptions::from_str("sqlite://")?
+            .filename(path)
+            .create_if_missing(create)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        Ok(SqliteStore { pool })
+    }
+}
+
+fn micros(time: DateTime<Utc>) -> i64 {
+    time.timestamp_micros()
+}
+
+fn from_micros(value: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(value).unwrap_or_default()
+}
+
+fn json_list(value: &str) -> Vec<String> {
+    serde_json::from_str(value).unwrap_or_default()
+}
+
+/// Maps a unique-constraint violation to `Conflict`, everything else to `Other`.
+fn on_unique(error: sqlx::Error, constraint: &'static str) -> StoreError {
+    match &error {
+        sqlx::Error::Database(database) if database.is_unique_violation() => {
+            StoreError::Conflict { constraint }
+        }
+        _ => StoreError::Other(error),
+    }
+}
+
+#[derive(FromRow)]
+struct UserRow {
+    id: i64,
+    username: String,
+    password: Option<String>,
+    email: String,
+    first_name: String,
+    last_name: String,
+    is_staff: bool,
+    is_superuser: bool,
+    is_active: bool,
+    date_joined: i64,
+    last_login: Option<i64>,
+    fairdata_username: Option<String>,
+    organization: Option<String>,
+    admin_organizations: String,
+    csc_projects: String,
+}
+
+impl From<UserRow> for User {
+    fn from(row: UserRow) -> Self {
+        User {
+            id: row.id,
+            username: row.username,
+            password: row.password,
+            email: row.email,
+            first_name: row.first_name,
+            last_name: row.last_name,
+            is_staff: row.is_staff,
+            is_superuser: row.is_superuser,
+            is_active: row.is_active,
+            date_joined: from_micros(row.date_joined),
+            last_login: row.last_login.map(from_micros),
+            fairdata_username: row.fairdata_username,
+            organization: row.organization,
+            admin_organizations: json_list(&row.admin_organizations),
+            csc_projects: json_list(&row.csc_projects),
+        }
+    }
+}
+
+fn token_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<BearerToken, sqlx::Error> {
+    Ok(BearerToken {
+        token_key: row.try_get("token_key")?,
+        created: from_micros(row.try_get("created")?),
+        expiry: from_micros(row.try_get("expiry")?),
+    })
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn migrate(&self) -> Result<(), StoreError> {
+        MIGRATOR.run(&self.pool).await.map_err(|error| match error {
+            sqlx::migrate::MigrateError::Execute(error) => StoreError::Other(error),
+            other => StoreError::Unavailable(format!("migration failed: {other}")),
+        })
+    }
+
+    async fn check_migrated(&self) -> Result<(), StoreError> {
+        let applied: Vec<i64> =
+            match sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                .fetch_all(&self.pool)
+                .await
+            {
+                Ok(versions) => versions,
+                Err(sqlx::Error::Database(_)) => Vec::new(),
+                Err(error) => return Err(error.into()),
+            };
+        let pending = MIGRATOR
+            .iter()
+            .filter(|migration| !applied.contains(&migration.version))
+            .count();
+        if pending > 0 {
+            return Err(StoreError::Unavailable(format!(
+                "the database schema is not up to date ({pending} migration(s) pending): run `metax-auth migrate` first"
+            )));
+        }
+        Ok(())
+    }
+
+    async fn create_user(&self, user: &NewUser, now: DateTime<Utc>) -> Result<User, StoreError> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO users (username, password, email, is_staff, is_superuser, date_joined) \
+             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(&user.username)
+        .bind(&user.password)
+        .bind(&user.email)
+        .bind(user.is_staff)
+        .bind(user.is_superuser)
+        .bind(micros(now))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|error| on_unique(error, "username"))?;
+        self.user_by_id(id).await
+    }
+
+    async fn user_by_id(&self, id: i64) -> Result<User, StoreError> {
+        sqlx::query_as::<_, UserRow>(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE id = ?"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(User::from)
+        .ok_or(StoreError::NotFound)
+    }
+
+    async fn user_by_username(&self, username: &str) -> Result<User, StoreError> {
+        sqlx::query_as::<_, UserRow>(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE username = ?"
+        ))
+        .bind(username)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(User::from)
+        .ok_or(StoreError::NotFound)
+    }
+
+    async fn set_password(&self, user_id: i64, password: Option<&str>) -> Result<(), StoreError> {
+        let result = sqlx::query("UPDATE users SET password = ? WHERE id = ?")
+            .bind(password)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        if result.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn record_login(&self, user_id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
+        sqlx::query("UPDATE users SET last_login = ? WHERE id = ?")
+            .bind(micros(now))
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn user_groups(&self, user_id: i64) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT groups.name FROM groups JOIN user_groups ON user_groups.group_id = groups.id \
+             WHERE user_groups.user_id = ? ORDER BY groups.name",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn count_superusers(&self) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE is_superuser AND is_active")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn create_bearer_token(
+        &self,
+        token: &NewBearerToken,
+        limit: u32,
+    ) -> Result<BearerToken, StoreError> {
+        let now = micros(token.created);
+        sqlx::query("DELETE FROM bearer_tokens WHERE user_id = ? AND expiry <= ?")
+            .bind(token.user_id)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        // One statement: SQLite runs writes one at a time, so the count and the insert cannot
+        // interleave with another create (knox counts, then inserts, and can overshoot).
+        let inserted = sqlx::query(
+            "INSERT INTO bearer_tokens (digest, token_key, user_id, created, expiry) \
+             SELECT ?, ?, ?, ?, ? \
+             WHERE (SELECT COUNT(*) FROM bearer_tokens WHERE user_id = ? AND expiry > ?) < ?",
+        )
+        .bind(&token.digest)
+        .bind(&token.token_key)
+        .bind(token.user_id)
+        .bind(now)
+        .bind(micros(token.expiry))
+        .bind(token.user_id)
+        .bind(now)
+        .bind(i64::from(limit))
+        .execute(&self.pool)
+        .await
+        .map_err(|error| on_unique(error, "digest"))?;
+        if inserted.rows_affected() == 0 {
+            return Err(StoreError::LimitReached);
+        }
+        Ok(BearerToken {
+            token_key: token.token_key.clone(),
+            created: token.created,
+            expiry: token.expiry,
+        })
+    }
+
+    async fn bearer_token_matches(
+        &self,
+        token_key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<BearerTokenMatch>, StoreError> {
+        let rows = sqlx::query(concat!(
+            "SELECT bearer_tokens.digest, ",
+            user_columns!(),
+            " FROM bearer_tokens \
+             JOIN users ON users.id = bearer_tokens.user_id \
+             WHERE bearer_tokens.token_key = ? AND bearer_tokens.expiry > ?"
+        ))
+        .bind(token_key)
+        .bind(micros(now))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(BearerTokenMatch {
+                    digest: row.try_get("digest")?,
+                    user: UserRow::from_row(row)?.into(),
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
+    async fn list_bearer_tokens(
+        &self,
+        user_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<BearerToken>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT token_key, created, expiry FROM bearer_tokens \
+             WHERE user_id = ? AND expiry > ? ORDER BY created, token_key",
+        )
+        .bind(user_id)
+        .bind(micros(now))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(token_from_row)
+            .collect::<Result<_, _>>()
+            .map_err(StoreError::from)
+    }
+
+    async fn delete_bearer_token(&self, user_id: i64, token_key: &str) -> Result<u64, StoreError> {
+        let result = sqlx::query("DELETE FROM bearer_tokens WHERE user_id = ? AND token_key = ?")
+            .bind(user_id)
+            .bind(token_key)
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected())
+    }
+
+    async fn delete_expired(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        let now = micros(now);
+        let tokens = sqlx::query("DELETE FROM bearer_tokens WHERE expiry <= ?")
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        let sessions = sqlx::query("DELETE FROM sessions WHERE expires <= ?")
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(tokens.rows_affected() + sessions.rows_affected())
+    }
+
+    async fn create_session(&self, session: &NewSession) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO sessions (key_hash, user_id, created, expires) VALUES (?, ?, ?, ?)",
+        )
+        .bind(&session.key_hash)
+        .bind(session.user_id)
+        .bind(micros(session.created))
+        .bind(micros(session.expires))
+        .execute(&self.pool)
+        .await
+        .map_err(|error| on_unique(error, "session"))?;
+        Ok(())
+    }
+
+    async fn session_user(
+        &self,
+        key_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<User>, StoreError> {
+        Ok(sqlx::query_as::<_, UserRow>(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM sessions JOIN users ON users.id = sessions.user_id \
+             WHERE sessions.key_hash = ? AND sessions.expires > ?"
+        ))
+        .bind(key_hash)
+        .bind(micros(now))
+        .fetch_optional(&self.pool)
+        .await?
+        .map(User::from))
+    }
+
+    async fn delete_session(&self, key_hash: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sessions WHERE key_hash = ?")
+            .bind(key_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}

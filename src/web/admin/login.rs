@@ -1,0 +1,135 @@
+//! `/v3/admin/login/`: Django admin's login form. Success starts a new session (the old one, if
+//! any, is ended: session fixation), rotates the CSRF cookie and records `last_login`.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::is_admin_user;
+use crate::auth::session::SessionKeys;
+use crate::store::NewSession;
+use crate::web::extract::{CsrfCookie, CsrfForm, SessionUser};
+use crate::web::html::{Chrome, HtmlError, Page};
+use crate::web::{AppState, cookies, found, safe_next};
+
+/// Where a login goes without a usable `next`.
+const ADMIN_INDEX: &str = "/v3/admin/";
+
+#[derive(Template)]
+#[template(path = "admin/login.html")]
+struct LoginPage {
+    chrome: Chrome,
+    next: String,
+    username: String,
+    error: Option<&'static str>,
+}
+
+/// `?next=` of the login page.
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+/// The posted login form.
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    next: Option<String>,
+}
+
+fn render(
+    csrf: &CsrfCookie,
+    state: &AppState,
+    next: &str,
+    username: String,
+    error: Option<&'static str>,
+) -> Response {
+    let page = LoginPage {
+        chrome: Chrome::new(None, csrf.masked()),
+        next: next.to_owned(),
+        username,
+        error,
+    };
+    let mut response = Page(StatusCode::OK, page).into_response();
+    if let Some(cookie) = csrf.set_cookie(&state.config) {
+        response.headers_mut().append(SET_COOKIE, cookie);
+    }
+    response
+}
+
+/// `GET /v3/admin/login/`: the form (a logged-in staff user goes straight on).
+pub async fn show_login(
+    State(state): State<AppState>,
+    Query(query): Query<NextQuery>,
+    SessionUser(user): SessionUser,
+    csrf: CsrfCookie,
+) -> Response {
+    let next = safe_next(query.next.as_deref(), ADMIN_INDEX);
+    if user.as_ref().is_some_and(is_admin_user) {
+        return found(next).into_response();
+    }
+    render(&csrf, &state, next, String::new(), None)
+}
+
+/// `POST /v3/admin/login/`.
+pub async fn submit_login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    csrf: CsrfCookie,
+    CsrfForm(form): CsrfForm<LoginForm>,
+) -> Result<Response, HtmlError> {
+    let next = safe_next(form.next.as_deref(), ADMIN_INDEX);
+    let user = state
+        .auth
+        .check_password(&form.username, &form.password)
+        .await?
+        .filter(is_admin_user);
+    let Some(user) = user else {
+        return Ok(render(
+            &csrf,
+            &state,
+            next,
+            form.username,
+            Some(
+                "Please enter the correct username and password for a staff account. Note that both fields may be case-sensitive.",
+            ),
+        ));
+    };
+    if let Some(old) = cookies::read(&headers, cookies::SESSION_COOKIE)
+        .and_then(|id| state.auth.sessions().key_hash(id))
+    {
+        state.store.delete_session(&old).await?;
+    }
+    let now = state.clock.now();
+    let session_id = SessionKeys::new_session_id();
+    let key_hash = state
+        .auth
+        .sessions()
+        .key_hash(&session_id)
+        .ok_or(HtmlError::Internal)?;
+    state
+        .store
+        .create_session(&NewSession {
+            key_hash,
+            user_id: user.id,
+            created: now,
+            expires: now + state.config.session_cookie_age,
+        })
+        .await?;
+    state.store.record_login(user.id, now).await?;
+    tracing::info!(user = %user.username, "admin login");
+    let mut response = found(next).into_response();
+    response
+        .headers_mut()
+        .append(SET_COOKIE, cookies::session(&session_id, &state.config));
+    if let Some(cookie) = CsrfCookie::rotated().set_cookie(&state.config) {
+        response.headers_mut().append(SET_COOKIE, cookie);
+    }
+    Ok(response)
+}

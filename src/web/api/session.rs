@@ -1,0 +1,34 @@
+//! `/v3/auth/login` and `/v3/auth/logout` (Metax's `LoginView`, `LogoutView`).
+
+use axum::extract::State;
+use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderMap, Method};
+use axum::response::{IntoResponse, Response};
+
+use crate::web::error::ApiError;
+use crate::web::extract::ApiSubmission;
+use crate::web::{AppState, cookies, found};
+
+/// `GET /v3/auth/login`: the Fairdata SSO login redirect. SSO is not enabled, so DRF's 405.
+pub async fn login(method: Method) -> ApiError {
+    ApiError::MethodNotAllowed(method.to_string())
+}
+
+/// `POST /v3/auth/logout`: ends the login session (CSRF-checked when it is cookie-based) and
+/// goes to the front page.
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    _submission: ApiSubmission,
+) -> Result<Response, ApiError> {
+    if let Some(key_hash) = cookies::read(&headers, cookies::SESSION_COOKIE)
+        .and_then(|id| state.auth.sessions().key_hash(id))
+    {
+        state.store.delete_session(&key_hash).await?;
+    }
+    let mut response = found("/").into_response();
+    response
+        .headers_mut()
+        .append(SET_COOKIE, cookies::clear_session(&state.config));
+    Ok(response)
+}

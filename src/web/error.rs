@@ -1,0 +1,114 @@
+//! `ApiError`: every way an API request can fail, and the one place that turns it into an HTTP
+//! response with the body DRF/knox/Metax send (`{"detail": ...}`, plus `code` on authentication
+//! failures, which Metax's exception handler adds). Internal causes are logged, never sent.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::auth::AuthError;
+use crate::store::StoreError;
+
+/// An API failure.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Credentials were sent and refused.
+    #[error(transparent)]
+    Auth(AuthError),
+    /// No credentials at all.
+    #[error("Authentication credentials were not provided.")]
+    NotAuthenticated,
+    /// A cookie-authenticated unsafe request without a valid CSRF token; the reason is Django's.
+    #[error("CSRF Failed: {0}")]
+    Csrf(String),
+    /// knox's per-user limit.
+    #[error("Maximum amount of tokens allowed per user exceeded.")]
+    TokenLimit,
+    /// The route exists, the method does not.
+    #[error("Method \"{0}\" not allowed.")]
+    MethodNotAllowed(String),
+    /// The body's content type is not one the endpoint parses.
+    #[error("Unsupported media type \"{0}\" in request.")]
+    UnsupportedMediaType(String),
+    /// The body could not be parsed.
+    #[error("{0}")]
+    BadRequest(String),
+    /// No such resource.
+    #[error("Not found.")]
+    NotFound,
+    /// The store is unreachable or failing.
+    #[error("A server error occurred.")]
+    Store(#[source] StoreError),
+}
+
+impl ApiError {
+    /// The HTTP status, as the Django service answers it.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            // DRF answers 403, not 401: Metax's first authentication class sends no
+            // WWW-Authenticate challenge.
+            ApiError::Auth(AuthError::Store(_)) | ApiError::Store(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+            ApiError::Auth(_)
+            | ApiError::NotAuthenticated
+            | ApiError::Csrf(_)
+            | ApiError::TokenLimit => StatusCode::FORBIDDEN,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+        }
+    }
+
+    /// The message a person reads (the `detail` of the JSON body).
+    pub fn message(&self) -> String {
+        match self {
+            ApiError::Auth(AuthError::Store(_)) => "A server error occurred.".to_owned(),
+            ApiError::Auth(error) => error.to_string(),
+            other => other.to_string(),
+        }
+    }
+
+    /// Logs causes the client does not see.
+    fn log(&self) {
+        match self {
+            ApiError::Store(error) | ApiError::Auth(AuthError::Store(error)) => {
+                tracing::error!(error = %error, "store failure while answering a request");
+            }
+            _ => {}
+        }
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(error: AuthError) -> Self {
+        ApiError::Auth(error)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::LimitReached => ApiError::TokenLimit,
+            StoreError::NotFound => ApiError::NotFound,
+            other => ApiError::Store(other),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.log();
+        let body = match &self {
+            ApiError::Auth(AuthError::Store(_)) => json!({ "detail": self.message() }),
+            ApiError::Auth(_) => {
+                json!({ "detail": self.message(), "code": "authentication_failed" })
+            }
+            ApiError::TokenLimit => json!({ "error": self.message() }),
+            _ => json!({ "detail": self.message() }),
+        };
+        (self.status(), Json(body)).into_response()
+    }
+}

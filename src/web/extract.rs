@@ -1,0 +1,307 @@
+//! Extractors: who is calling and whether they may, in a handler's signature (the role of DRF's
+//! authentication classes, Django's session middleware and `CsrfViewMiddleware`).
+//!
+//! - `ApiCaller`: DRF's chain (Basic, session, Bearer); for a session-authenticated unsafe request
+//!   it checks the CSRF token in `X-CSRFToken`.
+//! - `ApiSubmission`: the same plus the request body, so the token may also come in the
+//!   `csrfmiddlewaretoken` form field. Unsafe API handlers take this one.
+//! - `SessionUser`: the admin panel's view of the caller (session cookie only).
+//! - `CsrfForm<T>`: a form that always needs a CSRF token (login, logout), as Django's middleware.
+//! - `CsrfCookie`: the caller's CSRF secret, or a new one to set.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, HOST, ORIGIN};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method};
+use serde::de::DeserializeOwned;
+
+use super::AppState;
+use super::cookies;
+use super::error::ApiError;
+use super::html::HtmlError;
+use crate::auth::Authenticated;
+use crate::auth::csrf::{self, TokenSource};
+use crate::config::Config;
+use crate::store::User;
+
+/// The form field Django reads the CSRF token from.
+pub const CSRF_FIELD: &str = "csrfmiddlewaretoken";
+
+/// Django's `X-CSRFToken` header (`CSRF_HEADER_NAME`).
+const CSRF_HEADER: &str = "x-csrftoken";
+
+fn is_unsafe(method: &Method) -> bool {
+    !matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    )
+}
+
+/// Django's CSRF check for one request: the `Origin` (when sent) must be this host or trusted,
+/// then the token (form field first, then header) must match the cookie. `Err` is the reason.
+pub fn verify_csrf(
+    headers: &HeaderMap,
+    form_token: Option<&str>,
+    config: &Config,
+) -> Result<(), String> {
+    if let Some(origin) = headers.get(ORIGIN) {
+        let origin = origin.to_str().unwrap_or_default();
+        let host = headers
+            .get(HOST)
+            .and_then(|host| host.to_str().ok())
+            .unwrap_or_default();
+        let same_host = origin.split_once("://").is_some_and(|(scheme, rest)| {
+            matches!(scheme, "http" | "https") && !host.is_empty() && rest == host
+        });
+        if !same_host
+            && !config
+                .csrf_trusted_origins
+                .iter()
+                .any(|trusted| trusted == origin)
+        {
+            return Err(format!(
+                "Origin checking failed - {origin} does not match any trusted origins."
+            ));
+        }
+    }
+    let submitted = match form_token.filter(|token| !token.is_empty()) {
+        Some(token) => Some((token, TokenSource::Form)),
+        None => headers
+            .get(CSRF_HEADER)
+            .map(|value| (value.to_str().unwrap_or("\u{0}"), TokenSource::Header)),
+    };
+    csrf::check(cookies::read(headers, cookies::CSRF_COOKIE), submitted)
+}
+
+/// Runs DRF's chain and, for session-authenticated unsafe requests, the CSRF check.
+async fn authenticate_api(
+    parts: &Parts,
+    state: &AppState,
+    form_token: Option<&str>,
+) -> Result<Option<Authenticated>, ApiError> {
+    let authorization = parts.headers.get(AUTHORIZATION).map(HeaderValue::as_bytes);
+    let session_id = cookies::read(&parts.headers, cookies::SESSION_COOKIE);
+    let caller = state.auth.authenticate(authorization, session_id).await?;
+    if let Some(caller) = &caller
+        && caller.method.is_cookie()
+        && is_unsafe(&parts.method)
+    {
+        verify_csrf(&parts.headers, form_token, &state.config).map_err(ApiError::Csrf)?;
+    }
+    Ok(caller)
+}
+
+/// The API caller, if any; refused credentials are an error, absent ones are `None`.
+pub struct ApiCaller(pub Option<Authenticated>);
+
+impl ApiCaller {
+    /// The caller, or DRF's "not provided" error.
+    pub fn required(self) -> Result<Authenticated, ApiError> {
+        self.0.ok_or(ApiError::NotAuthenticated)
+    }
+}
+
+impl FromRequestParts<AppState> for ApiCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        authenticate_api(parts, state, None).await.map(ApiCaller)
+    }
+}
+
+/// An unsafe API request: the caller (CSRF checked) and the body, parsed when asked for.
+pub struct ApiSubmission {
+    /// The caller, if any.
+    pub caller: ApiCaller,
+    form: Option<Vec<(String, String)>>,
+    content_type: Option<String>,
+    body: Bytes,
+}
+
+fn is_form(content_type: Option<&str>) -> bool {
+    content_type.is_some_and(|value| {
+        value
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+    })
+}
+
+impl ApiSubmission {
+    /// A form field, when the body is a form.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.form
+            .as_ref()?
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// The body as `T`, from JSON or a form (DRF's `JSONParser` and `FormParser`).
+    pub fn parse<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        let media_type = self
+            .content_type
+            .as_deref()
+            .unwrap_or_default()
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        match media_type.as_str() {
+            "application/json" => serde_json::from_slice(&self.body)
+                .map_err(|error| ApiError::BadRequest(format!("JSON parse error - {error}"))),
+            "application/x-www-form-urlencoded" => {
+                serde_urlencoded_compat(self.form.as_deref().unwrap_or_default())
+            }
+            other => Err(ApiError::UnsupportedMediaType(other.to_owned())),
+        }
+    }
+}
+
+/// Re-reads parsed form pairs as `T` (unknown fields are ignored).
+fn serde_urlencoded_compat<T: DeserializeOwned>(pairs: &[(String, String)]) -> Result<T, ApiError> {
+    let object = pairs
+        .iter()
+        .map(|(key, value)| (key.clone(), serde_json::Value::String(value.clone())))
+        .collect::<serde_json::Map<_, _>>();
+    serde_json::from_value(serde_json::Value::Object(object))
+        .map_err(|error| ApiError::BadRequest(error.to_string()))
+}
+
+impl FromRequest<AppState> for ApiSubmission {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (parts, body) = request.into_parts();
+        let content_type = parts
+            .headers
+            .get(CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        let body = Bytes::from_request(Request::from_parts(parts.clone(), body), state)
+            .await
+            .map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
+        let form = is_form(content_type.as_deref()).then(|| {
+            form_urlencoded::parse(&body)
+                .into_owned()
+                .collect::<Vec<_>>()
+        });
+        let form_token = form
+            .as_ref()
+            .and_then(|pairs| pairs.iter().find(|(key, _)| key == CSRF_FIELD))
+            .map(|(_, value)| value.as_str());
+        let caller = ApiCaller(authenticate_api(&parts, state, form_token).await?);
+        Ok(ApiSubmission {
+            caller,
+            form,
+            content_type,
+            body,
+        })
+    }
+}
+
+/// The logged-in user of the session cookie (admin panel and other HTML pages).
+pub struct SessionUser(pub Option<User>);
+
+impl FromRequestParts<AppState> for SessionUser {
+    type Rejection = HtmlError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let session_id = cookies::read(&parts.headers, cookies::SESSION_COOKIE);
+        Ok(SessionUser(state.auth.session_user(session_id).await?))
+    }
+}
+
+/// A urlencoded form whose CSRF token was checked (Django's `CsrfViewMiddleware` on a view).
+pub struct CsrfForm<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
+    type Rejection = HtmlError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (parts, body) = request.into_parts();
+        let content_type = parts
+            .headers
+            .get(CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok());
+        let body = Bytes::from_request(Request::from_parts(parts.clone(), body), state)
+            .await
+            .map_err(|rejection| HtmlError::BadRequest(rejection.body_text()))?;
+        let pairs: Vec<(String, String)> = if is_form(content_type) {
+            form_urlencoded::parse(&body).into_owned().collect()
+        } else {
+            Vec::new()
+        };
+        let form_token = pairs
+            .iter()
+            .find(|(key, _)| key == CSRF_FIELD)
+            .map(|(_, value)| value.as_str());
+        verify_csrf(&parts.headers, form_token, &state.config).map_err(HtmlError::Csrf)?;
+        if !is_form(content_type) {
+            return Err(HtmlError::BadRequest(
+                "Expected a form (application/x-www-form-urlencoded).".to_owned(),
+            ));
+        }
+        serde_urlencoded_compat(&pairs)
+            .map(CsrfForm)
+            .map_err(|error| HtmlError::BadRequest(error.message()))
+    }
+}
+
+/// The caller's CSRF secret; `fresh` when it has to be set as a new cookie.
+pub struct CsrfCookie {
+    /// The 32-character secret.
+    pub secret: String,
+    /// Whether the response must set it.
+    pub fresh: bool,
+}
+
+impl CsrfCookie {
+    /// A brand-new secret (Django's `rotate_token`, used at login).
+    pub fn rotated() -> Self {
+        CsrfCookie {
+            secret: csrf::new_secret(),
+            fresh: true,
+        }
+    }
+
+    /// A masked token for a form or for `metax_csrf_token`.
+    pub fn masked(&self) -> String {
+        csrf::mask(&self.secret)
+    }
+
+    /// The `Set-Cookie` value when the cookie is new.
+    pub fn set_cookie(&self, config: &Config) -> Option<HeaderValue> {
+        self.fresh.then(|| cookies::csrf(&self.secret, config))
+    }
+}
+
+impl FromRequestParts<AppState> for CsrfCookie {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(
+            match cookies::read(&parts.headers, cookies::CSRF_COOKIE).and_then(csrf::cookie_secret)
+            {
+                Some(secret) => CsrfCookie {
+                    secret,
+                    fresh: false,
+                },
+                None => CsrfCookie::rotated(),
+            },
+        )
+    }
+}

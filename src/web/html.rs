@@ -1,0 +1,120 @@
+//! Server-rendered pages: the `Page` wrapper that renders an askama template (auto-escaping every
+//! value) with the right content type, the `Chrome` every page shows (who is logged in), and
+//! `HtmlError`, the HTML counterpart of `ApiError`.
+
+use askama::Template;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::store::{StoreError, User};
+
+/// What every page's frame shows about the visitor.
+#[derive(Clone, Debug, Default)]
+pub struct Chrome {
+    /// Logged-in username, if any.
+    pub username: Option<String>,
+    /// Whether to link the admin panel.
+    pub is_staff: bool,
+    /// Masked CSRF token for the logout form.
+    pub csrf_token: String,
+}
+
+impl Chrome {
+    /// The frame for `user` with the page's CSRF token.
+    pub fn new(user: Option<&User>, csrf_token: String) -> Self {
+        Chrome {
+            username: user.map(|user| user.username.clone()),
+            is_staff: user.is_some_and(|user| user.is_staff && user.is_active),
+            csrf_token,
+        }
+    }
+}
+
+/// A rendered template with a status.
+pub struct Page<T: Template>(pub StatusCode, pub T);
+
+impl<T: Template> IntoResponse for Page<T> {
+    fn into_response(self) -> Response {
+        match self.1.render() {
+            Ok(body) => (
+                self.0,
+                [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                body,
+            )
+                .into_response(),
+            Err(error) => {
+                tracing::error!(%error, "template rendering failed");
+                HtmlError::Internal.into_response()
+            }
+        }
+    }
+}
+
+/// The error page.
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    chrome: Chrome,
+    title: &'a str,
+    message: &'a str,
+}
+
+/// An HTML page failure.
+#[derive(Debug, thiserror::Error)]
+pub enum HtmlError {
+    /// Django's CSRF failure page; the reason is Django's text.
+    #[error("{0}")]
+    Csrf(String),
+    /// Malformed form or body.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The visitor may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Store failure (logged, not shown).
+    #[error("A server error occurred. Please try again later.")]
+    Store(#[source] StoreError),
+    /// Anything else (logged where it happened).
+    #[error("A server error occurred. Please try again later.")]
+    Internal,
+}
+
+impl From<StoreError> for HtmlError {
+    fn from(error: StoreError) -> Self {
+        HtmlError::Store(error)
+    }
+}
+
+impl IntoResponse for HtmlError {
+    fn into_response(self) -> Response {
+        let (status, title) = match &self {
+            HtmlError::Csrf(_) => (
+                StatusCode::FORBIDDEN,
+                "Forbidden (403): CSRF verification failed. Request aborted.",
+            ),
+            HtmlError::BadRequest(_) => (StatusCode::BAD_REQUEST, "Bad request (400)"),
+            HtmlError::Forbidden(_) => (StatusCode::FORBIDDEN, "Forbidden (403)"),
+            HtmlError::Store(_) | HtmlError::Internal => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "Server error (500)")
+            }
+        };
+        if let HtmlError::Store(error) = &self {
+            tracing::error!(%error, "store failure while rendering a page");
+        }
+        let message = self.to_string();
+        let page = ErrorPage {
+            chrome: Chrome::default(),
+            title,
+            message: &message,
+        };
+        match page.render() {
+            Ok(body) => (
+                status,
+                [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                body,
+            )
+                .into_response(),
+            Err(_) => (status, message).into_response(),
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! The HTTP layer: shared state, the route table (Django's `urls.py`: every URL is listed in
+//! `router`), response headers every answer carries, and the server loop.
+
+pub mod admin;
+pub mod api;
+pub mod cookies;
+pub mod error;
+pub mod extract;
+pub mod front;
+pub mod html;
+pub mod negotiate;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::header::{
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, LOCATION, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
+    X_FRAME_OPTIONS,
+};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::auth::Authenticator;
+use crate::auth::session::SessionKeys;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::store::Store;
+
+/// Largest request body accepted (forms and JSON here are tiny).
+const BODY_LIMIT_BYTES: usize = 64 * 1024;
+/// How often expired tokens and sessions are deleted.
+const CLEANUP_INTERVAL: Duration = Duration::from_secs(600);
+/// Django's `never_cache`.
+const NEVER_CACHE: &str = "max-age=0, no-cache, no-store, must-revalidate, private";
+/// No scripts at all; inline styles only; forms post to us; never framed.
+const CONTENT_SECURITY_POLICY_VALUE: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// Settings.
+    pub config: Arc<Config>,
+    /// The database.
+    pub store: Arc<dyn Store>,
+    /// "Now".
+    pub clock: Clock,
+    /// Credential checks.
+    pub auth: Authenticator,
+}
+
+impl AppState {
+    /// State for a server over `store`.
+    pub fn new(config: Config, store: Arc<dyn Store>, clock: Clock) -> Self {
+        let auth = Authenticator::new(
+            store.clone(),
+            clock.clone(),
+            SessionKeys::new(config.secret_key.expose()),
+        );
+        AppState {
+            config: Arc::new(config),
+            store,
+            clock,
+            auth,
+        }
+    }
+}
+
+/// A 302 redirect (Django's `redirect()`).
+pub fn found(location: &str) -> impl IntoResponse + use<> {
+    redirect(StatusCode::FOUND, location)
+}
+
+/// A 303 redirect (Metax's `HttpResponseSeeOther`).
+pub fn see_other(location: &str) -> impl IntoResponse + use<> {
+    redirect(StatusCode::SEE_OTHER, location)
+}
+
+fn redirect(status: StatusCode, location: &str) -> impl IntoResponse + use<> {
+    let location =
+        HeaderValue::from_str(location).unwrap_or_else(|_| HeaderValue::from_static("/"));
+    (status, [(LOCATION, location)])
+}
+
+/// `next` when it is a path on this site, else `fallback` (never an open redirect).
+pub fn safe_next<'a>(next: Option<&'a str>, fallback: &'a str) -> &'a str {
+    match next {
+        Some(next)
+            if next.starts_with('/')
+                && !next.starts_with("//")
+                && !next.contains('\\')
+                && !next
+                    .chars()
+                    .any(|character| character.is_control() || character.is_whitespace()) =>
+        {
+            next
+        }
+        _ => fallback,
+    }
+}
+
+/// Every route of the service.
+pub fn router(state: AppState) -> Router {
+    use api::{method_not_allowed, session, tokens, user};
+
+    let never_cache =
+        SetResponseHeaderLayer::overriding(CACHE_CONTROL, HeaderValue::from_static(NEVER_CACHE));
+    let auth_api = Router::new()
+        .route(
+            "/v3/auth/user",
+            get(user::show_user).fallback(method_not_allowed),
+        )
+        .route(
+            "/v3/auth/tokens",
+            get(tokens::list_tokens)
+                .post(tokens::create_token)
+                .delete(tokens::delete_token)
+                .fallback(method_not_allowed),
+        )
+        .route(
+            "/v3/auth/login",
+            get(session::login).fallback(method_not_allowed),
+        )
+        .route(
+            "/v3/auth/logout",
+            axum::routing::post(session::logout).fallback(method_not_allowed),
+        )
+        .layer(never_cache.clone());
+    let pages = Router::new()
+        .route(
+            "/",
+            get(front::show_front_page).fallback(method_not_allowed),
+        )
+        .route("/v3/admin", get(|| async { found("/v3/admin/") }))
+        .route(
+            "/v3/admin/",
+            get(admin::index::show_index).fallback(method_not_allowed),
+        )
+        .route(
+            "/v3/admin/login/",
+            get(admin::login::show_login)
+                .post(admin::login::submit_login)
+                .fallback(method_not_allowed),
+        )
+        .layer(never_cache);
+    Router::new()
+        .merge(auth_api)
+        .merge(pages)
+        .fallback(api::not_found)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY_VALUE),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves on `listener` until `shutdown` completes, deleting expired rows in the background.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let store = state.store.clone();
+    let clock = state.clock.clone();
+    let cleanup = tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(CLEANUP_INTERVAL);
+        loop {
+            ticks.tick().await;
+            match store.delete_expired(clock.now()).await {
+                Ok(0) => {}
+                Ok(count) => tracing::info!(count, "deleted expired tokens and sessions"),
+                Err(error) => {
+                    tracing::warn!(%error, "could not delete expired tokens and sessions")
+                }
+            }
+        }
+    });
+    let result = axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await;
+    cleanup.abort();
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_local_paths_are_followed() {
+        assert_eq!(safe_next(Some("/v3/auth/tokens"), "/x"), "/v3/auth/tokens");
+        for evil in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil.example",
+            "evil",
+            "/a b",
+            "/\u{0}",
+        ] {
+            assert_eq!(safe_next(Some(evil), "/x"), "/x", "{evil}");
+        }
+        assert_eq!(safe_next(None, "/x"), "/x");
+    }
+}
