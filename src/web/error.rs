@@ -31,6 +31,9 @@ pub enum ApiError {
     /// The body's content type is not one the endpoint parses.
     #[error("Unsupported media type \"{0}\" in request.")]
     UnsupportedMediaType(String),
+    /// The body is over the size limit.
+    #[error("Request body is too large.")]
+    PayloadTooLarge,
     /// The body could not be parsed.
     #[error("{0}")]
     BadRequest(String),
@@ -58,6 +61,7 @@ impl ApiError {
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::NotFound => StatusCode::NOT_FOUND,
         }
     }

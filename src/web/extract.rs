@@ -122,6 +122,51 @@ pub struct ApiSubmission {
     body: Bytes,
 }
 
+/// Why a body could not be read.
+pub enum BodyError {
+    /// Over the body limit.
+    TooLarge,
+    /// Broken transfer or similar.
+    Unreadable(String),
+}
+
+impl From<BodyError> for ApiError {
+    fn from(error: BodyError) -> Self {
+        match error {
+            BodyError::TooLarge => ApiError::PayloadTooLarge,
+            BodyError::Unreadable(message) => ApiError::BadRequest(message),
+        }
+    }
+}
+
+impl From<BodyError> for HtmlError {
+    fn from(error: BodyError) -> Self {
+        match error {
+            BodyError::TooLarge => {
+                HtmlError::BadRequest("The request body is too large.".to_owned())
+            }
+            BodyError::Unreadable(message) => HtmlError::BadRequest(message),
+        }
+    }
+}
+
+/// Reads the whole body within the router's `DefaultBodyLimit`.
+async fn read_body(
+    parts: &Parts,
+    body: axum::body::Body,
+    state: &AppState,
+) -> Result<Bytes, BodyError> {
+    Bytes::from_request(Request::from_parts(parts.clone(), body), state)
+        .await
+        .map_err(|rejection| {
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                BodyError::TooLarge
+            } else {
+                BodyError::Unreadable(rejection.body_text())
+            }
+        })
+}
+
 fn is_form(content_type: Option<&str>) -> bool {
     content_type.is_some_and(|value| {
         value
@@ -185,9 +230,7 @@ impl FromRequest<AppState> for ApiSubmission {
             .get(CONTENT_TYPE)
             .and_then(|value| value.to_str().ok())
             .map(str::to_owned);
-        let body = Bytes::from_request(Request::from_parts(parts.clone(), body), state)
-            .await
-            .map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
+        let body = read_body(&parts, body, state).await?;
         let form = is_form(content_type.as_deref()).then(|| {
             form_urlencoded::parse(&body)
                 .into_owned()
@@ -234,9 +277,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
             .headers
             .get(CONTENT_TYPE)
             .and_then(|value| value.to_str().ok());
-        let body = Bytes::from_request(Request::from_parts(parts.clone(), body), state)
-            .await
-            .map_err(|rejection| HtmlError::BadRequest(rejection.body_text()))?;
+        let body = read_body(&parts, body, state).await?;
         let pairs: Vec<(String, String)> = if is_form(content_type) {
             form_urlencoded::parse(&body).into_owned().collect()
         } else {

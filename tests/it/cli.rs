@@ -1,0 +1,437 @@
+//! The command line, run as the built binary: migrate, createsuperuser, createuser,
+//! changepassword, serve, and their error cases.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use crate::support::{Browser, PASSWORD, Request};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_metax-auth");
+
+/// Runs the binary in `dir` with a clean environment plus `env`, feeding `input` to stdin.
+fn run(dir: &Path, args: &[&str], env: &[(&str, &str)], input: &str) -> Output {
+    let mut child = Command::new(BINARY)
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary starts");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().expect("binary finishes")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn migrated() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(dir.path(), &["migrate"], &[], "");
+    assert!(output.status.success(), "{}", stderr(&output));
+    dir
+}
+
+#[test]
+fn migrate_creates_the_default_relative_and_absolute_sqlite_files() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(run(dir.path(), &["migrate"], &[], "").status.success());
+    assert!(
+        dir.path().join("metax-auth.sqlite3").exists(),
+        "default file in the working directory"
+    );
+    assert!(
+        run(
+            dir.path(),
+            &["migrate"],
+            &[("DATABASE_URL", "sqlite://relative.sqlite3")],
+            ""
+        )
+        .status
+        .success()
+    );
+    assert!(dir.path().join("relative.sqlite3").exists());
+    let absolute = dir.path().join("abs.sqlite3");
+    let url = format!("sqlite://{}", absolute.display());
+    let output = run(dir.path(), &["migrate"], &[("DATABASE_URL", &url)], "");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(absolute.exists());
+    assert!(
+        run(dir.path(), &["migrate"], &[("DATABASE_URL", &url)], "")
+            .status
+            .success(),
+        "migrate twice is fine"
+    );
+}
+
+#[test]
+fn commands_on_an_unmigrated_database_say_to_migrate() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        vec!["serve", "--bind", "127.0.0.1:0"],
+        vec!["createsuperuser", "--username", "x", "--noinput"],
+    ] {
+        let output = run(dir.path(), &args, &[], "");
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        assert!(
+            stderr(&output).contains("metax-auth migrate"),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+}
+
+#[test]
+fn malformed_settings_stop_with_one_line_naming_the_variable() {
+    let dir = migrated();
+    for (name, value) in [
+        ("BEARER_TOKEN_TTL", "soon"),
+        ("BEARER_TOKEN_LIMIT_PER_USER", "many"),
+        ("DATABASE_URL", "mysql://db/x"),
+        ("SECRET_KEY", "short"),
+    ] {
+        let output = run(
+            dir.path(),
+            &["serve", "--bind", "127.0.0.1:0"],
+            &[(name, value)],
+            "",
+        );
+        assert_eq!(output.status.code(), Some(1), "{name}");
+        let message = stderr(&output);
+        assert_eq!(message.lines().count(), 1, "{message}");
+        assert!(
+            message.starts_with(&format!("error: {name}: expected")),
+            "{message}"
+        );
+        assert!(!message.contains("panicked"));
+    }
+    std::fs::write(
+        dir.path().join(".env"),
+        "BEARER_TOKEN_LIMIT_PER_USER=lots\n",
+    )
+    .unwrap();
+    let output = run(dir.path(), &["serve", "--bind", "127.0.0.1:0"], &[], "");
+    assert!(
+        stderr(&output).starts_with("error: BEARER_TOKEN_LIMIT_PER_USER:"),
+        ".env is read: {}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn bad_arguments_exit_2_with_usage() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        vec!["serve", "--bind", "not-an-address"],
+        vec!["frobnicate"],
+        vec!["createuser", "--bogus"],
+    ] {
+        let output = run(dir.path(), &args, &[], "");
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&output).contains("error:"), "{args:?}");
+    }
+    let help = run(dir.path(), &["createsuperuser", "--help"], &[], "");
+    assert!(help.status.success() && stdout(&help).contains("--noinput"));
+}
+
+#[test]
+fn createsuperuser_noinput_and_its_errors() {
+    let dir = migrated();
+    let env = [("METAX_AUTH_SUPERUSER_PASSWORD", PASSWORD)];
+    let output = run(
+        dir.path(),
+        &[
+            "createsuperuser",
+            "--username",
+            "admin",
+            "--email",
+            "admin@example.org",
+            "--noinput",
+        ],
+        &env,
+        "",
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output).trim(), "Superuser created successfully.");
+
+    let again = run(
+        dir.path(),
+        &["createsuperuser", "--username", "admin", "--noinput"],
+        &env,
+        "",
+    );
+    assert_eq!(again.status.code(), Some(1));
+    assert_eq!(
+        stderr(&again).trim(),
+        "error: That username is already taken."
+    );
+    let no_name = run(dir.path(), &["createsuperuser", "--noinput"], &env, "");
+    assert_eq!(
+        stderr(&no_name).trim(),
+        "error: You must use --username with --noinput."
+    );
+    let bad_name = run(
+        dir.path(),
+        &["createsuperuser", "--username", "bad name", "--noinput"],
+        &env,
+        "",
+    );
+    assert!(stderr(&bad_name).contains("Enter a valid username."));
+    let bad_email = run(
+        dir.path(),
+        &[
+            "createsuperuser",
+            "--username",
+            "x",
+            "--email",
+            "nope",
+            "--noinput",
+        ],
+        &env,
+        "",
+    );
+    assert!(stderr(&bad_email).contains("Enter a valid email address."));
+}
+
+#[test]
+fn createsuperuser_asks_and_refuses_mismatched_blank_and_weak_passwords() {
+    let dir = migrated();
+    let answers = [
+        "bad name",          // invalid username
+        "admin",             // good
+        "not-an-email",      // invalid email
+        "admin@example.org", // good
+        "one-Password-1",
+        "other-Password-2", // mismatch
+        "",
+        "", // blank
+        "password",
+        "password",
+        "n", // too common, refuse bypass
+        PASSWORD,
+        PASSWORD,
+    ];
+    let output = run(
+        dir.path(),
+        &["createsuperuser"],
+        &[("USER", "root")],
+        &(answers.join("\n") + "\n"),
+    );
+    let out = stdout(&output);
+    assert!(output.status.success(), "{out}\n{}", stderr(&output));
+    for expected in [
+        "Username (leave blank to use 'root'): ",
+        "Error: Enter a valid username.",
+        "Error: Enter a valid email address.",
+        "Error: Your passwords didn't match.",
+        "Error: Blank passwords aren't allowed.",
+        "This password is too common.",
+        "Bypass password validation and create user anyway? [y/N]: ",
+        "Superuser created successfully.",
+    ] {
+        assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
+    }
+    let taken = run(dir.path(), &["createsuperuser"], &[], "admin\n");
+    assert!(stdout(&taken).contains("Error: That username is already taken."));
+    assert_eq!(
+        taken.status.code(),
+        Some(1),
+        "input ended: {}",
+        stderr(&taken)
+    );
+    assert!(stderr(&taken).starts_with("error: input ended"));
+}
+
+#[tokio::test]
+async fn created_users_log_in_and_createuser_without_password_cannot() {
+    let dir = migrated();
+    let ok = run(
+        dir.path(),
+        &["createsuperuser", "--username", "admin", "--noinput"],
+        &[("METAX_AUTH_SUPERUSER_PASSWORD", PASSWORD)],
+        "",
+    );
+    assert!(ok.status.success());
+    let ok = run(
+        dir.path(),
+        &["createuser", "--username", "teppo", "--noinput"],
+        &[("METAX_AUTH_USER_PASSWORD", PASSWORD)],
+        "",
+    );
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    let ok = run(
+        dir.path(),
+        &["createuser", "--username", "sso-user", "--noinput"],
+        &[],
+        "",
+    );
+    assert!(ok.status.success());
+    assert_eq!(stdout(&ok).trim(), "User created successfully.");
+
+    let server = ServedBinary::start(dir.path());
+    let browser = Browser::new(&server.base);
+    assert_eq!(
+        browser.log_in("admin", PASSWORD).await.status,
+        reqwest::StatusCode::FOUND
+    );
+    assert_eq!(
+        Browser::new(&server.base)
+            .log_in("teppo", PASSWORD)
+            .await
+            .status,
+        reqwest::StatusCode::OK,
+        "not staff: the form again"
+    );
+    let client = Browser::new(&server.base);
+    let teppo = client
+        .send(
+            reqwest::Method::GET,
+            "/v3/auth/user",
+            Request::new().basic("teppo", PASSWORD),
+        )
+        .await;
+    assert_eq!(teppo.status, reqwest::StatusCode::OK);
+    let sso = client
+        .send(
+            reqwest::Method::GET,
+            "/v3/auth/user",
+            Request::new().basic("sso-user", ""),
+        )
+        .await;
+    assert_eq!(
+        sso.status,
+        reqwest::StatusCode::FORBIDDEN,
+        "no usable password"
+    );
+}
+
+#[tokio::test]
+async fn changepassword_asks_twice_and_gives_up_after_three_attempts() {
+    let dir = migrated();
+    run(
+        dir.path(),
+        &["createuser", "--username", "teppo", "--noinput"],
+        &[("METAX_AUTH_USER_PASSWORD", PASSWORD)],
+        "",
+    );
+    let failed = run(
+        dir.path(),
+        &["changepassword", "teppo"],
+        &[],
+        "aaaa-Bbbb-1\nx\naaaa-Bbbb-1\ny\naaaa-Bbbb-1\nz\n",
+    );
+    assert_eq!(failed.status.code(), Some(1));
+    assert_eq!(
+        stderr(&failed).trim(),
+        "error: Aborting password change for user 'teppo' after 3 attempts"
+    );
+    let unknown = run(dir.path(), &["changepassword", "nobody"], &[], "");
+    assert_eq!(
+        stderr(&unknown).trim(),
+        "error: user 'nobody' does not exist"
+    );
+    let new_password = "Granite-Lamp-Harbor-31";
+    let changed = run(
+        dir.path(),
+        &["changepassword", "teppo"],
+        &[],
+        &format!("{new_password}\n{new_password}\n"),
+    );
+    assert!(changed.status.success(), "{}", stderr(&changed));
+    assert!(stdout(&changed).contains("Password changed successfully for user 'teppo'"));
+
+    let server = ServedBinary::start(dir.path());
+    let client = Browser::new(&server.base);
+    let old = client
+        .send(
+            reqwest::Method::GET,
+            "/v3/auth/user",
+            Request::new().basic("teppo", PASSWORD),
+        )
+        .await;
+    assert_eq!(old.status, reqwest::StatusCode::FORBIDDEN);
+    let new = client
+        .send(
+            reqwest::Method::GET,
+            "/v3/auth/user",
+            Request::new().basic("teppo", new_password),
+        )
+        .await;
+    assert_eq!(new.status, reqwest::StatusCode::OK);
+}
+
+/// `metax-auth serve` as a child process on a free loopback port; SIGTERM on drop.
+struct ServedBinary {
+    base: String,
+    child: std::process::Child,
+}
+
+impl ServedBinary {
+    fn start(dir: &Path) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let bind = format!("127.0.0.1:{port}");
+        let child = Command::new(BINARY)
+            .args(["serve", "--bind", &bind])
+            .current_dir(dir)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("serve starts");
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(&bind).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "serve did not listen on {bind}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        ServedBinary {
+            base: format!("http://{bind}"),
+            child,
+        }
+    }
+
+    fn terminate(&mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        self.child.wait().expect("serve exits")
+    }
+}
+
+impl Drop for ServedBinary {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            self.terminate();
+        }
+    }
+}
+
+#[test]
+fn serve_stops_cleanly_on_sigterm() {
+    let dir = migrated();
+    let mut server = ServedBinary::start(dir.path());
+    let status = server.terminate();
+    assert!(status.success(), "exit status {status:?}");
+}
