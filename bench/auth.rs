@@ -47,13 +47,23 @@ async fn main() {
         )
         .await
         .expect("user");
-        let issued = bearer::issue(other.id, clock.now(), clock.now() + config.bearer_token_ttl);
+        let issued = bearer::issue(
+            other.id,
+            None,
+            clock.now(),
+            clock.now() + config.bearer_token_ttl,
+        );
         store
             .create_bearer_token(&issued.record, 5)
             .await
             .expect("token");
     }
-    let issued = bearer::issue(user.id, clock.now(), clock.now() + config.bearer_token_ttl);
+    let issued = bearer::issue(
+        user.id,
+        None,
+        clock.now(),
+        clock.now() + config.bearer_token_ttl,
+    );
     store
         .create_bearer_token(&issued.record, 5)
         .await

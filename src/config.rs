@@ -33,6 +33,8 @@ pub struct Config {
     /// Origins besides the service's own that may send unsafe requests (`CSRF_TRUSTED_ORIGINS`,
     /// comma-separated, with scheme: `https://metax.example.org`).
     pub csrf_trusted_origins: Vec<String>,
+    /// Whether superusers may impersonate other superusers (`HIJACK_ALLOW_SUPERUSERS`).
+    pub hijack_allow_superusers: bool,
 }
 
 /// A setting that could not be used, with the variable's name.
@@ -172,6 +174,9 @@ impl Config {
             csrf_trusted_origins: setting
                 .parse("CSRF_TRUSTED_ORIGINS", parse_origins)?
                 .unwrap_or_default(),
+            hijack_allow_superusers: setting
+                .parse("HIJACK_ALLOW_SUPERUSERS", parse_bool)?
+                .unwrap_or(false),
         })
     }
 

@@ -31,8 +31,14 @@ impl fmt::Debug for IssuedToken {
     }
 }
 
-/// Makes a new token for `user_id`: 32 random bytes as 64 hex characters, knox's own format.
-pub fn issue(user_id: i64, created: DateTime<Utc>, expiry: DateTime<Utc>) -> IssuedToken {
+/// Makes a new token for `user_id` (created by `impersonator_id` while impersonating): 32 random
+/// bytes as 64 hex characters, knox's own format.
+pub fn issue(
+    user_id: i64,
+    impersonator_id: Option<i64>,
+    created: DateTime<Utc>,
+    expiry: DateTime<Utc>,
+) -> IssuedToken {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let token = hex::encode(bytes);
@@ -42,6 +48,7 @@ pub fn issue(user_id: i64, created: DateTime<Utc>, expiry: DateTime<Utc>) -> Iss
         user_id,
         created,
         expiry,
+        impersonator_id,
     };
     IssuedToken { token, record }
 }
@@ -78,7 +85,7 @@ mod tests {
     #[test]
     fn issued_token_is_knox_shaped_and_digest_matches() {
         let now = Utc::now();
-        let issued = issue(7, now, now);
+        let issued = issue(7, None, now, now);
         assert_eq!(issued.token.len(), 64);
         assert!(issued.token.bytes().all(|byte| byte.is_ascii_hexdigit()));
         assert_eq!(issued.record.token_key, &issued.token[..15]);

@@ -6,13 +6,14 @@ pub mod basic;
 pub mod bearer;
 pub mod csrf;
 pub mod header;
+pub mod impersonation;
 pub mod password;
 pub mod session;
 
 use std::sync::Arc;
 
 use crate::clock::Clock;
-use crate::store::{Store, StoreError, User};
+use crate::store::{ImpersonationEvent, Store, StoreError, User};
 use header::CredentialsProblem;
 use session::SessionKeys;
 
@@ -37,10 +38,21 @@ impl AuthMethod {
 /// An authenticated caller.
 #[derive(Clone, Debug)]
 pub struct Authenticated {
-    /// The user.
+    /// The user (the impersonated one while impersonating).
     pub user: User,
     /// How they proved it.
     pub method: AuthMethod,
+    /// The superuser behind a session that impersonates `user`.
+    pub impersonator: Option<User>,
+}
+
+/// The user of a live login session, and who impersonates them in it.
+#[derive(Clone, Debug)]
+pub struct SessionCaller {
+    /// The user the session acts as.
+    pub user: User,
+    /// The real, logged-in superuser while impersonating.
+    pub impersonator: Option<User>,
 }
 
 /// Why credentials were refused. The text is DRF's/knox's; it never says which part of a token
@@ -111,12 +123,14 @@ impl Authenticator {
             return Ok(Some(Authenticated {
                 user,
                 method: AuthMethod::Basic,
+                impersonator: None,
             }));
         }
-        if let Some(user) = self.session_user(session_id).await? {
+        if let Some(SessionCaller { user, impersonator }) = self.session(session_id).await? {
             return Ok(Some(Authenticated {
                 user,
                 method: AuthMethod::Session,
+                impersonator,
             }));
         }
         if let Some(credentials) = header::credentials_for(header, "bearer") {
@@ -124,18 +138,56 @@ impl Authenticator {
             return Ok(Some(Authenticated {
                 user,
                 method: AuthMethod::Bearer,
+                impersonator: None,
             }));
         }
         Ok(None)
     }
 
-    /// The active user of a live session cookie, if any (Django's session middleware).
-    pub async fn session_user(&self, session_id: Option<&str>) -> Result<Option<User>, StoreError> {
+    /// The active user of a live session cookie, if any (Django's session middleware). While
+    /// impersonating, the impersonator must still be an active superuser: if not, the
+    /// impersonation ends here (the session is deleted and the end audited) and the request is
+    /// anonymous. That is the only write this path can make.
+    pub async fn session(
+        &self,
+        session_id: Option<&str>,
+    ) -> Result<Option<SessionCaller>, StoreError> {
         let Some(key_hash) = session_id.and_then(|id| self.sessions.key_hash(id)) else {
             return Ok(None);
         };
-        let user = self.store.session_user(&key_hash, self.clock.now()).await?;
-        Ok(user.filter(|user| user.is_active))
+        let Some(session) = self.store.session(&key_hash, self.clock.now()).await? else {
+            return Ok(None);
+        };
+        let impersonator = match session.impersonator_id {
+            None => None,
+            Some(id) => {
+                // The foreign key deletes the session with its impersonator, so the user exists.
+                let impersonator = self.store.user_by_id(id).await?;
+                if !impersonation::may_keep_impersonating(&impersonator) {
+                    self.store.delete_session(&key_hash).await?;
+                    self.store
+                        .record_impersonation(&ImpersonationEvent {
+                            at: self.clock.now(),
+                            action: "ended".to_owned(),
+                            impersonator: impersonator.username.clone(),
+                            target: session.user.username.clone(),
+                            client_address: String::new(),
+                        })
+                        .await?;
+                    tracing::warn!(
+                        impersonator = %impersonator.username,
+                        target_user = %session.user.username,
+                        "impersonation ended: the impersonator is no longer an active superuser"
+                    );
+                    return Ok(None);
+                }
+                Some(impersonator)
+            }
+        };
+        Ok(session.user.is_active.then_some(SessionCaller {
+            user: session.user,
+            impersonator,
+        }))
     }
 
     /// The active user with this username and password (Django's `authenticate`).

@@ -10,7 +10,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-pub use models::{BearerToken, BearerTokenMatch, NewBearerToken, NewSession, NewUser, User};
+pub use models::{
+    BearerToken, BearerTokenMatch, ImpersonationEvent, NewBearerToken, NewSession, NewUser,
+    Session, User, UserChanges,
+};
 
 use crate::config::DatabaseUrl;
 
@@ -59,6 +62,18 @@ pub trait Store: Send + Sync + 'static {
     async fn user_groups(&self, user_id: i64) -> Result<Vec<String>, StoreError>;
     /// How many active superusers exist.
     async fn count_superusers(&self) -> Result<i64, StoreError>;
+    /// A page of users ordered by username whose username or email contains `search`
+    /// (case-insensitive), and how many match in all.
+    async fn list_users(
+        &self,
+        search: &str,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(Vec<User>, i64), StoreError>;
+    /// Applies an admin's edit, groups included, in one transaction.
+    async fn update_user(&self, user_id: i64, changes: &UserChanges) -> Result<(), StoreError>;
+    /// Deletes a user with their tokens and sessions.
+    async fn delete_user(&self, user_id: i64) -> Result<(), StoreError>;
 
     /// Inserts a token unless the user already holds `limit` live ones (`LimitReached`);
     /// atomic, so parallel creates never exceed the limit. Expired tokens of the user go first.
@@ -86,14 +101,23 @@ pub trait Store: Send + Sync + 'static {
 
     /// Stores a new login session.
     async fn create_session(&self, session: &NewSession) -> Result<(), StoreError>;
-    /// The active user of a live session. Read-only: this is the request path.
-    async fn session_user(
+    /// A live session with its user. Read-only: this is the request path.
+    async fn session(
         &self,
         key_hash: &str,
         now: DateTime<Utc>,
-    ) -> Result<Option<User>, StoreError>;
+    ) -> Result<Option<Session>, StoreError>;
     /// Ends a session.
     async fn delete_session(&self, key_hash: &str) -> Result<(), StoreError>;
+
+    /// Appends to the impersonation audit log.
+    async fn record_impersonation(&self, event: &ImpersonationEvent) -> Result<(), StoreError>;
+    /// A page of the audit log, newest first, and its total length.
+    async fn impersonation_events(
+        &self,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(Vec<ImpersonationEvent>, i64), StoreError>;
 }
 
 /// Opens the store named by the URL. `create` makes a missing SQLite file (for `migrate`);

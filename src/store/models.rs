@@ -69,6 +69,33 @@ pub struct NewUser {
     pub is_superuser: bool,
 }
 
+/// What an admin may change on a user (the admin panel's user form).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UserChanges {
+    /// Email address, may be empty.
+    pub email: String,
+    /// Given name.
+    pub first_name: String,
+    /// Family name.
+    pub last_name: String,
+    /// Inactive users cannot authenticate.
+    pub is_active: bool,
+    /// May enter the admin panel.
+    pub is_staff: bool,
+    /// Has every permission.
+    pub is_superuser: bool,
+    /// Fairdata user id.
+    pub fairdata_username: Option<String>,
+    /// Home organization.
+    pub organization: Option<String>,
+    /// Organizations the user administers.
+    pub admin_organizations: Vec<String>,
+    /// CSC projects.
+    pub csc_projects: Vec<String>,
+    /// Group names (groups are created as needed).
+    pub groups: Vec<String>,
+}
+
 /// A bearer token as listed to its owner: never the token, never its digest.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BearerToken {
@@ -78,6 +105,8 @@ pub struct BearerToken {
     pub created: DateTime<Utc>,
     /// Expiry time.
     pub expiry: DateTime<Utc>,
+    /// Username of the admin who created it while impersonating the owner.
+    pub impersonator: Option<String>,
 }
 
 /// A bearer token to insert: only its key and digest, never the token itself.
@@ -93,6 +122,8 @@ pub struct NewBearerToken {
     pub created: DateTime<Utc>,
     /// Expiry time.
     pub expiry: DateTime<Utc>,
+    /// The admin impersonating the owner when it was created.
+    pub impersonator_id: Option<i64>,
 }
 
 impl fmt::Debug for NewBearerToken {
@@ -125,4 +156,31 @@ pub struct NewSession {
     pub created: DateTime<Utc>,
     /// After this the session is gone.
     pub expires: DateTime<Utc>,
+    /// The superuser who is impersonating `user_id` in this session.
+    pub impersonator_id: Option<i64>,
+}
+
+/// A live session.
+#[derive(Clone, Debug)]
+pub struct Session {
+    /// The user the session acts as.
+    pub user: User,
+    /// The real user behind it while impersonating.
+    pub impersonator_id: Option<i64>,
+}
+
+/// One start or end of an impersonation, for the audit log. Usernames, not ids, so the record
+/// outlives the users.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImpersonationEvent {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// `acquire`, `release`, or `ended` (the impersonator lost the right).
+    pub action: String,
+    /// Who impersonated.
+    pub impersonator: String,
+    /// Whom.
+    pub target: String,
+    /// The client's address as the server saw it.
+    pub client_address: String,
 }

@@ -13,7 +13,8 @@ use sqlx::sqlite::{
 use sqlx::{FromRow, Row};
 
 use super::{
-    BearerToken, BearerTokenMatch, NewBearerToken, NewSession, NewUser, Store, StoreError, User,
+    BearerToken, BearerTokenMatch, ImpersonationEvent, NewBearerToken, NewSession, NewUser,
+    Session, Store, StoreError, User, UserChanges,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -126,7 +127,31 @@ fn token_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<BearerToken, sqlx::Er
         token_key: row.try_get("token_key")?,
         created: from_micros(row.try_get("created")?),
         expiry: from_micros(row.try_get("expiry")?),
+        impersonator: row.try_get("impersonator")?,
     })
+}
+
+fn event_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<ImpersonationEvent, sqlx::Error> {
+    Ok(ImpersonationEvent {
+        at: from_micros(row.try_get("at")?),
+        action: row.try_get("action")?,
+        impersonator: row.try_get("impersonator")?,
+        target: row.try_get("target")?,
+        client_address: row.try_get("client_address")?,
+    })
+}
+
+/// `search` as a LIKE pattern matching it anywhere, with LIKE's wildcards taken literally.
+fn contains_pattern(search: &str) -> String {
+    let escaped = search
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+fn json_text(list: &[String]) -> String {
+    serde_json::to_string(list).unwrap_or_else(|_| "[]".to_owned())
 }
 
 #[async_trait]
@@ -242,6 +267,86 @@ impl Store for SqliteStore {
         )
     }
 
+    async fn list_users(
+        &self,
+        search: &str,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(Vec<User>, i64), StoreError> {
+        let pattern = contains_pattern(search);
+        let total: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM users WHERE username LIKE ?1 ESCAPE '\\' OR email LIKE ?1 ESCAPE '\\'",
+        )
+        .bind(&pattern)
+        .fetch_one(&self.pool)
+        .await?;
+        let users = sqlx::query_as::<_, UserRow>(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE username LIKE ?1 ESCAPE '\\' OR email LIKE ?1 ESCAPE '\\' \
+             ORDER BY username LIMIT ?2 OFFSET ?3"
+        ))
+        .bind(&pattern)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok((users.into_iter().map(User::from).collect(), total))
+    }
+
+    async fn update_user(&self, user_id: i64, changes: &UserChanges) -> Result<(), StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE users SET email = ?, first_name = ?, last_name = ?, is_active = ?, is_staff = ?, \
+             is_superuser = ?, fairdata_username = ?, organization = ?, admin_organizations = ?, csc_projects = ? \
+             WHERE id = ?",
+        )
+        .bind(&changes.email)
+        .bind(&changes.first_name)
+        .bind(&changes.last_name)
+        .bind(changes.is_active)
+        .bind(changes.is_staff)
+        .bind(changes.is_superuser)
+        .bind(&changes.fairdata_username)
+        .bind(&changes.organization)
+        .bind(json_text(&changes.admin_organizations))
+        .bind(json_text(&changes.csc_projects))
+        .bind(user_id)
+        .execute(&mut *transaction)
+        .await?;
+        if updated.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query("DELETE FROM user_groups WHERE user_id = ?")
+            .bind(user_id)
+            .execute(&mut *transaction)
+            .await?;
+        for group in &changes.groups {
+            sqlx::query("INSERT INTO groups (name) VALUES (?) ON CONFLICT (name) DO NOTHING")
+                .bind(group)
+                .execute(&mut *transaction)
+                .await?;
+            sqlx::query("INSERT OR IGNORE INTO user_groups (user_id, group_id) SELECT ?, id FROM groups WHERE name = ?")
+                .bind(user_id)
+                .bind(group)
+                .execute(&mut *transaction)
+                .await?;
+        }
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    async fn delete_user(&self, user_id: i64) -> Result<(), StoreError> {
+        let deleted = sqlx::query("DELETE FROM users WHERE id = ?")
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        if deleted.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
     async fn create_bearer_token(
         &self,
         token: &NewBearerToken,
@@ -256,8 +361,8 @@ impl Store for SqliteStore {
         // One statement: SQLite runs writes one at a time, so the count and the insert cannot
         // interleave with another create (knox counts, then inserts, and can overshoot).
         let inserted = sqlx::query(
-            "INSERT INTO bearer_tokens (digest, token_key, user_id, created, expiry) \
-             SELECT ?, ?, ?, ?, ? \
+            "INSERT INTO bearer_tokens (digest, token_key, user_id, created, expiry, impersonator_id) \
+             SELECT ?, ?, ?, ?, ?, ? \
              WHERE (SELECT COUNT(*) FROM bearer_tokens WHERE user_id = ? AND expiry > ?) < ?",
         )
         .bind(&token.digest)
@@ -265,6 +370,7 @@ impl Store for SqliteStore {
         .bind(token.user_id)
         .bind(now)
         .bind(micros(token.expiry))
+        .bind(token.impersonator_id)
         .bind(token.user_id)
         .bind(now)
         .bind(i64::from(limit))
@@ -274,10 +380,15 @@ impl Store for SqliteStore {
         if inserted.rows_affected() == 0 {
             return Err(StoreError::LimitReached);
         }
+        let impersonator = match token.impersonator_id {
+            Some(id) => Some(self.user_by_id(id).await?.username),
+            None => None,
+        };
         Ok(BearerToken {
             token_key: token.token_key.clone(),
             created: token.created,
             expiry: token.expiry,
+            impersonator,
         })
     }
 
@@ -314,8 +425,10 @@ impl Store for SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<Vec<BearerToken>, StoreError> {
         let rows = sqlx::query(
-            "SELECT token_key, created, expiry FROM bearer_tokens \
-             WHERE user_id = ? AND expiry > ? ORDER BY created, token_key",
+            "SELECT bearer_tokens.token_key, bearer_tokens.created, bearer_tokens.expiry, users.username AS impersonator \
+             FROM bearer_tokens LEFT JOIN users ON users.id = bearer_tokens.impersonator_id \
+             WHERE bearer_tokens.user_id = ? AND bearer_tokens.expiry > ? \
+             ORDER BY bearer_tokens.created, bearer_tokens.token_key",
         )
         .bind(user_id)
         .bind(micros(now))
@@ -350,26 +463,25 @@ impl Store for SqliteStore {
     }
 
     async fn create_session(&self, session: &NewSession) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO sessions (key_hash, user_id, created, expires) VALUES (?, ?, ?, ?)",
-        )
-        .bind(&session.key_hash)
-        .bind(session.user_id)
-        .bind(micros(session.created))
-        .bind(micros(session.expires))
-        .execute(&self.pool)
-        .await
-        .map_err(|error| on_unique(error, "session"))?;
+        sqlx::query("INSERT INTO sessions (key_hash, user_id, created, expires, impersonator_id) VALUES (?, ?, ?, ?, ?)")
+            .bind(&session.key_hash)
+            .bind(session.user_id)
+            .bind(micros(session.created))
+            .bind(micros(session.expires))
+            .bind(session.impersonator_id)
+            .execute(&self.pool)
+            .await
+            .map_err(|error| on_unique(error, "session"))?;
         Ok(())
     }
 
-    async fn session_user(
+    async fn session(
         &self,
         key_hash: &str,
         now: DateTime<Utc>,
-    ) -> Result<Option<User>, StoreError> {
-        Ok(sqlx::query_as::<_, UserRow>(concat!(
-            "SELECT ",
+    ) -> Result<Option<Session>, StoreError> {
+        let row = sqlx::query(concat!(
+            "SELECT sessions.impersonator_id, ",
             user_columns!(),
             " FROM sessions JOIN users ON users.id = sessions.user_id \
              WHERE sessions.key_hash = ? AND sessions.expires > ?"
@@ -377,8 +489,15 @@ impl Store for SqliteStore {
         .bind(key_hash)
         .bind(micros(now))
         .fetch_optional(&self.pool)
-        .await?
-        .map(User::from))
+        .await?;
+        row.map(|row| {
+            Ok(Session {
+                impersonator_id: row.try_get("impersonator_id")?,
+                user: UserRow::from_row(&row)?.into(),
+            })
+        })
+        .transpose()
+        .map_err(StoreError::Other)
     }
 
     async fn delete_session(&self, key_hash: &str) -> Result<(), StoreError> {
@@ -387,5 +506,34 @@ impl Store for SqliteStore {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    async fn record_impersonation(&self, event: &ImpersonationEvent) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO impersonation_events (at, action, impersonator, target, client_address) VALUES (?, ?, ?, ?, ?)")
+            .bind(micros(event.at))
+            .bind(&event.action)
+            .bind(&event.impersonator)
+            .bind(&event.target)
+            .bind(&event.client_address)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn impersonation_events(
+        &self,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(Vec<ImpersonationEvent>, i64), StoreError> {
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM impersonation_events")
+            .fetch_one(&self.pool)
+            .await?;
+        let rows = sqlx::query("SELECT at, action, impersonator, target, client_address FROM impersonation_events ORDER BY id DESC LIMIT ? OFFSET ?")
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await?;
+        let events = rows.iter().map(event_from_row).collect::<Result<_, _>>()?;
+        Ok((events, total))
     }
 }

@@ -20,10 +20,9 @@ use super::AppState;
 use super::cookies;
 use super::error::ApiError;
 use super::html::HtmlError;
-use crate::auth::Authenticated;
 use crate::auth::csrf::{self, TokenSource};
+use crate::auth::{Authenticated, SessionCaller};
 use crate::config::Config;
-use crate::store::User;
 
 /// The form field Django reads the CSRF token from.
 pub const CSRF_FIELD: &str = "csrfmiddlewaretoken";
@@ -251,7 +250,7 @@ impl FromRequest<AppState> for ApiSubmission {
 }
 
 /// The logged-in user of the session cookie (admin panel and other HTML pages).
-pub struct SessionUser(pub Option<User>);
+pub struct SessionUser(pub Option<SessionCaller>);
 
 impl FromRequestParts<AppState> for SessionUser {
     type Rejection = HtmlError;
@@ -261,7 +260,7 @@ impl FromRequestParts<AppState> for SessionUser {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let session_id = cookies::read(&parts.headers, cookies::SESSION_COOKIE);
-        Ok(SessionUser(state.auth.session_user(session_id).await?))
+        Ok(SessionUser(state.auth.session(session_id).await?))
     }
 }
 

@@ -25,7 +25,7 @@ pub async fn show_front_page(
     let mut response = Page(
         StatusCode::OK,
         FrontPage {
-            chrome: Chrome::new(user.as_ref(), csrf.masked()),
+            chrome: Chrome::for_session(user.as_ref(), csrf.masked()),
         },
     )
     .into_response();

@@ -6,6 +6,7 @@ use askama::Template;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use crate::auth::{Authenticated, SessionCaller};
 use crate::store::{StoreError, User};
 
 /// What every page's frame shows about the visitor.
@@ -15,18 +16,38 @@ pub struct Chrome {
     pub username: Option<String>,
     /// Whether to link the admin panel.
     pub is_staff: bool,
-    /// Masked CSRF token for the logout form.
+    /// Masked CSRF token for the logout and "Stop impersonating" forms.
     pub csrf_token: String,
+    /// The real user's name while they impersonate `username`.
+    pub impersonator: Option<String>,
 }
 
 impl Chrome {
-    /// The frame for `user` with the page's CSRF token.
-    pub fn new(user: Option<&User>, csrf_token: String) -> Self {
+    fn build(user: Option<&User>, impersonator: Option<&User>, csrf_token: String) -> Self {
         Chrome {
             username: user.map(|user| user.username.clone()),
             is_staff: user.is_some_and(|user| user.is_staff && user.is_active),
             csrf_token,
+            impersonator: impersonator.map(|user| user.username.clone()),
         }
+    }
+
+    /// The frame for a session visitor (admin pages, front page).
+    pub fn for_session(caller: Option<&SessionCaller>, csrf_token: String) -> Self {
+        Self::build(
+            caller.map(|caller| &caller.user),
+            caller.and_then(|caller| caller.impersonator.as_ref()),
+            csrf_token,
+        )
+    }
+
+    /// The frame for an API caller that asked for HTML (token page).
+    pub fn for_caller(caller: Option<&Authenticated>, csrf_token: String) -> Self {
+        Self::build(
+            caller.map(|caller| &caller.user),
+            caller.and_then(|caller| caller.impersonator.as_ref()),
+            csrf_token,
+        )
     }
 }
 
@@ -71,6 +92,9 @@ pub enum HtmlError {
     /// The visitor may not do this.
     #[error("{0}")]
     Forbidden(String),
+    /// No such page or object.
+    #[error("The requested page was not found.")]
+    NotFound,
     /// Store failure (logged, not shown).
     #[error("A server error occurred. Please try again later.")]
     Store(#[source] StoreError),
@@ -94,6 +118,7 @@ impl IntoResponse for HtmlError {
             ),
             HtmlError::BadRequest(_) => (StatusCode::BAD_REQUEST, "Bad request (400)"),
             HtmlError::Forbidden(_) => (StatusCode::FORBIDDEN, "Forbidden (403)"),
+            HtmlError::NotFound => (StatusCode::NOT_FOUND, "Not found (404)"),
             HtmlError::Store(_) | HtmlError::Internal => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "Server error (500)")
             }

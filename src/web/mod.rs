@@ -9,6 +9,7 @@ pub mod extract;
 pub mod front;
 pub mod html;
 pub mod negotiate;
+pub mod sessions;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -22,7 +23,7 @@ use axum::http::header::{
 };
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, post};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
@@ -106,11 +107,13 @@ pub fn safe_next<'a>(next: Option<&'a str>, fallback: &'a str) -> &'a str {
 
 /// Every route of the service.
 pub fn router(state: AppState) -> Router {
+    use admin::{audit, hijack, index, login, user_form, users};
     use api::{method_not_allowed, session, tokens, user};
 
     let never_cache =
         SetResponseHeaderLayer::overriding(CACHE_CONTROL, HeaderValue::from_static(NEVER_CACHE));
-    let auth_api = Router::new()
+    let routes = Router::new()
+        // JSON API (Metax's users/urls.py)
         .route(
             "/v3/auth/user",
             get(user::show_user).fallback(method_not_allowed),
@@ -128,10 +131,9 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/v3/auth/logout",
-            axum::routing::post(session::logout).fallback(method_not_allowed),
+            post(session::logout).fallback(method_not_allowed),
         )
-        .layer(never_cache.clone());
-    let pages = Router::new()
+        // Pages
         .route(
             "/",
             get(front::show_front_page).fallback(method_not_allowed),
@@ -139,18 +141,58 @@ pub fn router(state: AppState) -> Router {
         .route("/v3/admin", get(|| async { found("/v3/admin/") }))
         .route(
             "/v3/admin/",
-            get(admin::index::show_index).fallback(method_not_allowed),
+            get(index::show_index).fallback(method_not_allowed),
         )
         .route(
             "/v3/admin/login/",
-            get(admin::login::show_login)
-                .post(admin::login::submit_login)
+            get(login::show_login)
+                .post(login::submit_login)
                 .fallback(method_not_allowed),
+        )
+        .route(
+            "/v3/admin/users/",
+            get(users::list_users).fallback(method_not_allowed),
+        )
+        .route(
+            "/v3/admin/users/add/",
+            get(user_form::show_add)
+                .post(user_form::add_user)
+                .fallback(method_not_allowed),
+        )
+        .route(
+            "/v3/admin/users/{id}/",
+            get(user_form::show_user)
+                .post(user_form::change_user)
+                .fallback(method_not_allowed),
+        )
+        .route(
+            "/v3/admin/users/{id}/password/",
+            get(user_form::show_password)
+                .post(user_form::set_password)
+                .fallback(method_not_allowed),
+        )
+        .route(
+            "/v3/admin/users/{id}/delete/",
+            get(user_form::show_delete)
+                .post(user_form::delete_user)
+                .fallback(method_not_allowed),
+        )
+        .route(
+            "/v3/admin/impersonations/",
+            get(audit::list_impersonations).fallback(method_not_allowed),
+        )
+        // django-hijack
+        .route(
+            "/v3/hijack/acquire/",
+            post(hijack::acquire).fallback(method_not_allowed),
+        )
+        .route(
+            "/v3/hijack/release/",
+            post(hijack::release).fallback(method_not_allowed),
         )
         .layer(never_cache);
     Router::new()
-        .merge(auth_api)
-        .merge(pages)
+        .merge(routes)
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -194,7 +236,8 @@ pub async fn serve(
             }
         }
     });
-    let result = axum::serve(listener, router(state))
+    let service = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let result = axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await;
     cleanup.abort();

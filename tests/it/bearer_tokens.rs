@@ -87,7 +87,7 @@ async fn token_is_created_used_listed_deleted_and_then_refused() {
     assert!(listed.header("cache-control").contains("no-store"));
     assert_eq!(
         listed.json(),
-        json!([{ "created": body["created"], "expiry": body["expiry"], "prefix": prefix }])
+        json!([{ "created": body["created"], "expiry": body["expiry"], "prefix": prefix, "impersonator": null }])
     );
     assert!(
         !listed.text.contains(&token),

@@ -6,8 +6,10 @@
 #![allow(clippy::unwrap_used)]
 
 mod admin_login;
+mod admin_users;
 mod bearer_tokens;
 mod cli;
 mod credentials;
+mod impersonation;
 mod support;
 mod token_page;

@@ -1,29 +1,28 @@
-//! `GET /v3/admin/`: the admin panel's front page.
+//! `GET /v3/admin/`: the admin panel's front page: the sidebar of tables.
 
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use super::{is_admin_user, login_redirect};
-use crate::web::extract::{CsrfCookie, SessionUser};
+use super::Admin;
 use crate::web::html::{Chrome, Page};
 
 #[derive(Template)]
 #[template(path = "admin/index.html")]
 struct AdminIndex {
     chrome: Chrome,
+    is_superuser: bool,
 }
 
 /// `GET /v3/admin/`.
-pub async fn show_index(SessionUser(user): SessionUser, csrf: CsrfCookie) -> Response {
-    match user.filter(is_admin_user) {
-        Some(user) => Page(
-            StatusCode::OK,
-            AdminIndex {
-                chrome: Chrome::new(Some(&user), csrf.masked()),
-            },
-        )
-        .into_response(),
-        None => login_redirect("/v3/admin/"),
-    }
+pub async fn show_index(admin: Admin) -> Response {
+    let is_superuser = admin.caller.user.is_superuser;
+    Page(
+        StatusCode::OK,
+        AdminIndex {
+            chrome: admin.chrome,
+            is_superuser,
+        },
+    )
+    .into_response()
 }

@@ -9,11 +9,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::is_admin_user;
-use crate::auth::session::SessionKeys;
-use crate::store::NewSession;
 use crate::web::extract::{CsrfCookie, CsrfForm, SessionUser};
 use crate::web::html::{Chrome, HtmlError, Page};
-use crate::web::{AppState, cookies, found, safe_next};
+use crate::web::{AppState, found, safe_next, sessions};
 
 /// Where a login goes without a usable `next`.
 const ADMIN_INDEX: &str = "/v3/admin/";
@@ -51,7 +49,7 @@ fn render(
     error: Option<&'static str>,
 ) -> Response {
     let page = LoginPage {
-        chrome: Chrome::new(None, csrf.masked()),
+        chrome: Chrome::for_session(None, csrf.masked()),
         next: next.to_owned(),
         username,
         error,
@@ -71,7 +69,10 @@ pub async fn show_login(
     csrf: CsrfCookie,
 ) -> Response {
     let next = safe_next(query.next.as_deref(), ADMIN_INDEX);
-    if user.as_ref().is_some_and(is_admin_user) {
+    if user
+        .as_ref()
+        .is_some_and(|caller| is_admin_user(&caller.user))
+    {
         return found(next).into_response();
     }
     render(&csrf, &state, next, String::new(), None)
@@ -101,34 +102,11 @@ pub async fn submit_login(
             ),
         ));
     };
-    if let Some(old) = cookies::read(&headers, cookies::SESSION_COOKIE)
-        .and_then(|id| state.auth.sessions().key_hash(id))
-    {
-        state.store.delete_session(&old).await?;
-    }
-    let now = state.clock.now();
-    let session_id = SessionKeys::new_session_id();
-    let key_hash = state
-        .auth
-        .sessions()
-        .key_hash(&session_id)
-        .ok_or(HtmlError::Internal)?;
-    state
-        .store
-        .create_session(&NewSession {
-            key_hash,
-            user_id: user.id,
-            created: now,
-            expires: now + state.config.session_cookie_age,
-        })
-        .await?;
-    state.store.record_login(user.id, now).await?;
+    let cookies = sessions::start(&state, &headers, user.id, None).await?;
+    state.store.record_login(user.id, state.clock.now()).await?;
     tracing::info!(user = %user.username, "admin login");
     let mut response = found(next).into_response();
-    response
-        .headers_mut()
-        .append(SET_COOKIE, cookies::session(&session_id, &state.config));
-    if let Some(cookie) = CsrfCookie::rotated().set_cookie(&state.config) {
+    for cookie in cookies {
         response.headers_mut().append(SET_COOKIE, cookie);
     }
     Ok(response)

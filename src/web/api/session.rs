@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::web::error::ApiError;
 use crate::web::extract::ApiSubmission;
-use crate::web::{AppState, cookies, found};
+use crate::web::{AppState, cookies, found, sessions};
 
 /// `GET /v3/auth/login`: the Fairdata SSO login redirect. SSO is not enabled, so DRF's 405.
 pub async fn login(method: Method) -> ApiError {
@@ -21,11 +21,7 @@ pub async fn logout(
     headers: HeaderMap,
     _submission: ApiSubmission,
 ) -> Result<Response, ApiError> {
-    if let Some(key_hash) = cookies::read(&headers, cookies::SESSION_COOKIE)
-        .and_then(|id| state.auth.sessions().key_hash(id))
-    {
-        state.store.delete_session(&key_hash).await?;
-    }
+    sessions::end(&state, &headers).await?;
     let mut response = found("/").into_response();
     response
         .headers_mut()

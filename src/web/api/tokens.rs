@@ -29,6 +29,8 @@ struct ListedToken {
     created: String,
     expiry: String,
     prefix: String,
+    /// The admin who created it while impersonating the owner (an addition to Metax's fields).
+    impersonator: Option<String>,
 }
 
 impl From<&BearerToken> for ListedToken {
@@ -37,6 +39,7 @@ impl From<&BearerToken> for ListedToken {
             created: token.created.format(TIME_FORMAT).to_string(),
             expiry: token.expiry.format(TIME_FORMAT).to_string(),
             prefix: token.token_key.clone(),
+            impersonator: token.impersonator.clone(),
         }
     }
 }
@@ -91,7 +94,7 @@ impl Outcome<'_> {
             None => Vec::new(),
         };
         let page = TokensPage {
-            chrome: Chrome::new(caller.map(|caller| &caller.user), self.csrf.masked()),
+            chrome: Chrome::for_caller(caller, self.csrf.masked()),
             tokens: tokens.iter().map(ListedToken::from).collect(),
             created,
             error,
@@ -187,7 +190,16 @@ pub async fn create_token(
         };
     }
     let now = state.clock.now();
-    let issued = bearer::issue(caller.user.id, now, now + state.config.bearer_token_ttl);
+    let impersonator_id = caller
+        .impersonator
+        .as_ref()
+        .map(|impersonator| impersonator.id);
+    let issued = bearer::issue(
+        caller.user.id,
+        impersonator_id,
+        now,
+        now + state.config.bearer_token_ttl,
+    );
     let stored = match state
         .store
         .create_bearer_token(&issued.record, state.config.bearer_token_limit_per_user)

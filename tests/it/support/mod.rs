@@ -152,12 +152,17 @@ impl TestServer {
 
     /// Creates a bearer token for a user through the API (Basic authentication) and returns it.
     pub async fn bearer_token(&self, username: &str) -> String {
+        self.bearer_token_with(username, PASSWORD).await
+    }
+
+    /// Same, for a user with another password.
+    pub async fn bearer_token_with(&self, username: &str, password: &str) -> String {
         let response = self
             .browser()
             .send(
                 Method::POST,
                 "/v3/auth/tokens",
-                Request::new().basic(username, PASSWORD),
+                Request::new().basic(username, password),
             )
             .await;
         assert_eq!(response.status, StatusCode::OK, "{}", response.text);
