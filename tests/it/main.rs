@@ -8,6 +8,7 @@
 mod admin_login;
 mod admin_users;
 mod bearer_tokens;
+mod browser;
 mod cli;
 mod credentials;
 mod impersonation;
