@@ -9,8 +9,17 @@ use crate::store::{NewUser, Store, StoreError, User};
 /// Django's `username` max length.
 const USERNAME_MAX_LENGTH: usize = 150;
 
+/// A username as stored: NFKC-normalized (Django's `normalize_username`, so look-alikes such as
+/// fullwidth `ｂｏｂ` become `bob` and collide), then validated.
+pub fn clean_username(raw: &str) -> Result<String, &'static str> {
+    use unicode_normalization::UnicodeNormalization;
+    let username: String = raw.nfkc().collect();
+    validate_username(&username)?;
+    Ok(username)
+}
+
 /// Django's `UnicodeUsernameValidator` and length limit.
-pub fn validate_username(username: &str) -> Result<(), &'static str> {
+fn validate_username(username: &str) -> Result<(), &'static str> {
     if username.is_empty() {
         return Err("This field cannot be blank.");
     }
@@ -84,6 +93,12 @@ pub async fn create(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn usernames_are_normalized_before_validation() {
+        assert_eq!(clean_username("ｂｏｂ"), Ok("bob".to_owned()));
+        assert!(clean_username("bad name").is_err());
+    }
 
     #[test]
     fn usernames_follow_django() {

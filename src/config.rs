@@ -35,6 +35,9 @@ pub struct Config {
     pub csrf_trusted_origins: Vec<String>,
     /// Whether superusers may impersonate other superusers (`HIJACK_ALLOW_SUPERUSERS`).
     pub hijack_allow_superusers: bool,
+    /// Longest time a client may take to send a request's headers, its body, or for the whole
+    /// request; also how long shutdown waits for requests in flight (`REQUEST_TIMEOUT`).
+    pub request_timeout: Duration,
 }
 
 /// A setting that could not be used, with the variable's name.
@@ -177,6 +180,9 @@ impl Config {
             hijack_allow_superusers: setting
                 .parse("HIJACK_ALLOW_SUPERUSERS", parse_bool)?
                 .unwrap_or(false),
+            request_timeout: setting
+                .parse("REQUEST_TIMEOUT", parse_duration)?
+                .unwrap_or(Duration::from_secs(30)),
         })
     }
 

@@ -41,16 +41,30 @@ pub fn verify(password: &str, stored: Option<&str>) -> bool {
 
 /// `hash` on the blocking pool.
 pub async fn hash_async(password: String) -> String {
-    tokio::task::spawn_blocking(move || hash(&password))
-        .await
-        .expect("password hashing does not panic")
+    run_gated(move || hash(&password)).await
 }
 
 /// `verify` on the blocking pool.
 pub async fn verify_async(password: String, stored: Option<String>) -> bool {
-    tokio::task::spawn_blocking(move || verify(&password, stored.as_deref()))
+    run_gated(move || verify(&password, stored.as_deref())).await
+}
+
+/// How many Argon2 computations may run at once. Each takes ~19 MiB and a core for tens of
+/// milliseconds; without a bound, a burst of Basic requests or login posts (for unknown users
+/// too) would start hundreds at once and exhaust memory. Further ones wait their turn.
+const CONCURRENT_HASHES: usize = 4;
+
+/// A process-wide resource limit, like the blocking pool it guards (not configuration).
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(CONCURRENT_HASHES);
+
+async fn run_gated<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    let _permit = HASHING
+        .acquire()
         .await
-        .expect("password verification does not panic")
+        .expect("the hashing semaphore is never closed");
+    tokio::task::spawn_blocking(work)
+        .await
+        .expect("password hashing does not panic")
 }
 
 /// Django's validators; returns every message that applies (empty: acceptable).
@@ -123,6 +137,30 @@ mod tests {
     #[test]
     fn dummy_hash_is_a_valid_phc_string() {
         assert!(PasswordHash::new(DUMMY_HASH).is_ok());
+    }
+
+    #[tokio::test]
+    async fn at_most_a_few_hashes_run_at_once() {
+        let held = HASHING
+            .acquire_many(CONCURRENT_HASHES as u32)
+            .await
+            .unwrap();
+        let blocked = tokio::time::timeout(
+            std::time::Duration::from_millis(200),
+            verify_async("x".into(), None),
+        )
+        .await;
+        assert!(
+            blocked.is_err(),
+            "a verification waits while every permit is taken"
+        );
+        drop(held);
+        let done = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            verify_async("x".into(), None),
+        )
+        .await;
+        assert_eq!(done.ok(), Some(false));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use clap::Args;
 
 use super::prompt::Prompter;
 pub use crate::accounts::Role;
-use crate::accounts::{self, validate_email, validate_username};
+use crate::accounts::{self, clean_username, validate_email};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::store::{Store, StoreError};
@@ -83,7 +83,8 @@ fn from_arguments(
     let Some(username) = args.username else {
         bail!("You must use --username with --noinput.")
     };
-    validate_username(&username).map_err(|message| anyhow::anyhow!("--username: {message}"))?;
+    let username =
+        clean_username(&username).map_err(|message| anyhow::anyhow!("--username: {message}"))?;
     let email = args.email.unwrap_or_default();
     validate_email(&email).map_err(|message| anyhow::anyhow!("--email: {message}"))?;
     let password = std::env::var(role.password_variable())
@@ -100,7 +101,7 @@ async fn ask(
     let mut prompter = Prompter::new();
     let default = std::env::var("USER")
         .ok()
-        .filter(|name| validate_username(name).is_ok());
+        .and_then(|name| clean_username(&name).ok());
     let mut offered = args.username;
     let username = loop {
         let answer = match offered.take() {
@@ -117,10 +118,13 @@ async fn ask(
                 }
             }
         };
-        if let Err(message) = validate_username(&answer) {
-            prompter.say(&format!("Error: {message}"));
-            continue;
-        }
+        let answer = match clean_username(&answer) {
+            Ok(answer) => answer,
+            Err(message) => {
+                prompter.say(&format!("Error: {message}"));
+                continue;
+            }
+        };
         match store.user_by_username(&answer).await {
             Ok(_) => prompter.say("Error: That username is already taken."),
             Err(StoreError::NotFound) => break answer,

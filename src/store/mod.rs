@@ -54,7 +54,8 @@ pub trait Store: Send + Sync + 'static {
     async fn user_by_id(&self, id: i64) -> Result<User, StoreError>;
     /// The user with exactly this username.
     async fn user_by_username(&self, username: &str) -> Result<User, StoreError>;
-    /// Replaces the password hash (`None`: unusable password).
+    /// Replaces the password hash (`None`: unusable password) and ends the user's login sessions
+    /// (Django ties sessions to the password, so a reset locks out whoever stole one).
     async fn set_password(&self, user_id: i64, password: Option<&str>) -> Result<(), StoreError>;
     /// Sets `last_login`.
     async fn record_login(&self, user_id: i64, now: DateTime<Utc>) -> Result<(), StoreError>;

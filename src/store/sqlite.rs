@@ -229,14 +229,20 @@ impl Store for SqliteStore {
     }
 
     async fn set_password(&self, user_id: i64, password: Option<&str>) -> Result<(), StoreError> {
+        let mut transaction = self.pool.begin().await?;
         let result = sqlx::query("UPDATE users SET password = ? WHERE id = ?")
             .bind(password)
             .bind(user_id)
-            .execute(&self.pool)
+            .execute(&mut *transaction)
             .await?;
         if result.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        sqlx::query("DELETE FROM sessions WHERE user_id = ?1 OR impersonator_id = ?1")
+            .bind(user_id)
+            .execute(&mut *transaction)
+            .await?;
+        transaction.commit().await?;
         Ok(())
     }
 

@@ -15,7 +15,8 @@ pub const CSRF_COOKIE: &str = "csrftoken";
 /// One year, Django's `CSRF_COOKIE_AGE`.
 const CSRF_COOKIE_AGE_SECONDS: i64 = 365 * 24 * 3600;
 
-/// The value of the first cookie called `name`, without allocating.
+/// The value of the last cookie called `name` (Python's cookie parser keeps the last, so Django
+/// does), without allocating.
 pub fn read<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(COOKIE)
@@ -23,7 +24,7 @@ pub fn read<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
+        .rfind(|(key, _)| *key == name)
         .map(|(_, value)| value.trim_matches('"'))
 }
 
@@ -92,5 +93,10 @@ mod tests {
         assert_eq!(read(&headers, SESSION_COOKIE), Some("abc"));
         assert_eq!(read(&headers, CSRF_COOKIE), Some("xyz"));
         assert_eq!(read(&headers, "missing"), None);
+        headers.insert(
+            COOKIE,
+            HeaderValue::from_static("csrftoken=planted; csrftoken=real"),
+        );
+        assert_eq!(read(&headers, CSRF_COOKIE), Some("real"));
     }
 }

@@ -57,7 +57,7 @@ pub fn verify_csrf(
             && !config
                 .csrf_trusted_origins
                 .iter()
-                .any(|trusted| trusted == origin)
+                .any(|trusted| origin_matches(trusted, origin))
         {
             return Err(format!(
                 "Origin checking failed - {origin} does not match any trusted origins."
@@ -71,6 +71,18 @@ pub fn verify_csrf(
             .map(|value| (value.to_str().unwrap_or("\u{0}"), TokenSource::Header)),
     };
     csrf::check(cookies::read(headers, cookies::CSRF_COOKIE), submitted)
+}
+
+/// Whether `origin` is the trusted origin, or a subdomain of a trusted `scheme://*.domain`
+/// (Django's `CSRF_TRUSTED_ORIGINS` wildcards).
+fn origin_matches(trusted: &str, origin: &str) -> bool {
+    match trusted.split_once("://*.") {
+        Some((scheme, domain)) => origin
+            .strip_prefix(scheme)
+            .and_then(|rest| rest.strip_prefix("://"))
+            .is_some_and(|host| host.ends_with(&format!(".{domain}"))),
+        None => trusted == origin,
+    }
 }
 
 /// Runs DRF's chain and, for session-authenticated unsafe requests, the CSRF check.
@@ -298,6 +310,37 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
     }
 }
 
+/// The query string's parameters, read leniently: repeated names are fine and the last one wins
+/// (Django's `QueryDict.get`), malformed escapes are kept as they are. Never a rejection.
+pub struct QueryParams(Vec<(String, String)>);
+
+impl QueryParams {
+    /// The last value of `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+impl FromRequestParts<AppState> for QueryParams {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        Ok(QueryParams(
+            form_urlencoded::parse(query.as_bytes())
+                .into_owned()
+                .collect(),
+        ))
+    }
+}
+
 /// The caller's CSRF secret; `fresh` when it has to be set as a new cookie.
 pub struct CsrfCookie {
     /// The 32-character secret.
@@ -343,5 +386,34 @@ impl FromRequestParts<AppState> for CsrfCookie {
                 None => CsrfCookie::rotated(),
             },
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::origin_matches;
+
+    #[test]
+    fn trusted_origins_with_wildcards() {
+        assert!(origin_matches(
+            "https://metax.example.org",
+            "https://metax.example.org"
+        ));
+        assert!(origin_matches(
+            "https://*.example.org",
+            "https://qvain.example.org"
+        ));
+        assert!(!origin_matches(
+            "https://*.example.org",
+            "http://qvain.example.org"
+        ));
+        assert!(!origin_matches(
+            "https://*.example.org",
+            "https://evilexample.org"
+        ));
+        assert!(!origin_matches(
+            "https://*.example.org",
+            "https://example.org.evil.net"
+        ));
     }
 }

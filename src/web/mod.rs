@@ -9,6 +9,7 @@ pub mod extract;
 pub mod front;
 pub mod html;
 pub mod negotiate;
+pub mod server;
 pub mod sessions;
 
 use std::future::Future;
@@ -83,8 +84,19 @@ pub fn see_other(location: &str) -> impl IntoResponse + use<> {
 }
 
 fn redirect(status: StatusCode, location: &str) -> impl IntoResponse + use<> {
+    // Non-ASCII characters are percent-encoded, as Django's `iri_to_uri` does.
+    let encoded: String = location
+        .bytes()
+        .map(|byte| {
+            if byte.is_ascii_graphic() {
+                (byte as char).to_string()
+            } else {
+                format!("%{byte:02X}")
+            }
+        })
+        .collect();
     let location =
-        HeaderValue::from_str(location).unwrap_or_else(|_| HeaderValue::from_static("/"));
+        HeaderValue::from_str(&encoded).unwrap_or_else(|_| HeaderValue::from_static("/"));
     (status, [(LOCATION, location)])
 }
 
@@ -103,6 +115,29 @@ pub fn safe_next<'a>(next: Option<&'a str>, fallback: &'a str) -> &'a str {
         }
         _ => fallback,
     }
+}
+
+/// Largest total size of a request's headers; larger ones get 431 before any work is done.
+const MAX_HEADER_BYTES: usize = 32 * 1024;
+
+/// Refuses requests whose headers add up to more than `MAX_HEADER_BYTES`.
+async fn limit_header_size(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let size: usize = request
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    if size > MAX_HEADER_BYTES {
+        return (
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            axum::Json(serde_json::json!({ "detail": "Request header fields too large." })),
+        )
+            .into_response();
+    }
+    next.run(request).await
 }
 
 /// Every route of the service.
@@ -195,6 +230,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes)
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(axum::middleware::from_fn(limit_header_size))
         .layer(SetResponseHeaderLayer::if_not_present(
             X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),
@@ -236,12 +272,16 @@ pub async fn serve(
             }
         }
     });
-    let service = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let result = axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let timeout = state.config.request_timeout;
+    let app = router(state)
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(timeout))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ));
+    server::run(listener, app, timeout, shutdown).await;
     cleanup.abort();
-    result
+    Ok(())
 }
 
 #[cfg(test)]

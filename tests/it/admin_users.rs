@@ -343,3 +343,31 @@ async fn staff_may_look_but_not_change_and_others_are_sent_to_login() {
         "/v3/admin/login/?next=%2Fv3%2Fadmin%2Fusers%2F%3Fq%3Dbob"
     );
 }
+
+#[tokio::test]
+async fn a_new_password_ends_the_users_sessions() {
+    let server = TestServer::start().await;
+    server.user("admin", Role::Superuser).await;
+    let victim = server.user("root2", Role::Superuser).await;
+    let stolen = server.admin_browser("root2").await;
+    assert_eq!(stolen.get("/v3/auth/user").await.status, StatusCode::OK);
+    let browser = server.admin_browser("admin").await;
+    let new_password = "Granite-Lamp-Harbor-31";
+    let set = post_form(
+        &browser,
+        &format!("/v3/admin/users/{}/password/", victim.id),
+        &[("password1", new_password), ("password2", new_password)],
+    )
+    .await;
+    assert_eq!(set.status, StatusCode::FOUND);
+    assert_eq!(
+        stolen.get("/v3/auth/user").await.status,
+        StatusCode::FORBIDDEN,
+        "the old session died with the old password"
+    );
+    assert_eq!(
+        browser.get("/v3/auth/user").await.status,
+        StatusCode::OK,
+        "other users' sessions live on"
+    );
+}

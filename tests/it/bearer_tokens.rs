@@ -122,7 +122,14 @@ async fn delete_answers_303_whatever_the_prefix_and_touches_only_own_tokens() {
     let alice_token = server.bearer_token("alice").await;
     let bob_token = server.bearer_token("bob").await;
     let client = server.browser();
-    for prefix in ["", "nonexistent", &alice_token[..15], "%00%ff"] {
+    for prefix in [
+        "",
+        "nonexistent",
+        &alice_token[..15],
+        "%00%ff",
+        "a&prefix=b",
+        "%zz",
+    ] {
         let response = client
             .send(
                 Method::DELETE,

@@ -99,6 +99,22 @@ async fn click_button(client: &Client, text: &str) {
         .unwrap();
 }
 
+/// Waits until the browser shows `path` (a click's navigation completes asynchronously).
+async fn wait_for_path(client: &Client, path: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let current = client.current_url().await.unwrap();
+        if current.path() == path {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "expected {path}, the browser shows {current}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn body_text(client: &Client) -> String {
     client
         .find(Locator::Css("body"))
@@ -142,7 +158,7 @@ async fn admin_impersonates_a_user_creates_their_token_and_stops() {
         .unwrap();
     snap(&client, "01-admin-login").await;
     click_button(&client, "Log in").await;
-    assert_eq!(client.current_url().await.unwrap().path(), "/v3/admin/");
+    wait_for_path(&client, "/v3/admin/").await;
     snap(&client, "02-admin-index").await;
 
     client
@@ -166,7 +182,7 @@ async fn admin_impersonates_a_user_creates_their_token_and_stops() {
         .click()
         .await
         .unwrap();
-    assert_eq!(client.current_url().await.unwrap().path(), "/");
+    wait_for_path(&client, "/").await;
     let front = body_text(&client).await;
     assert!(front.contains("You are logged in as bob"), "{front}");
     assert!(front.contains("You are impersonating bob"), "{front}");

@@ -193,6 +193,17 @@ fn createsuperuser_noinput_and_its_errors() {
         "",
     );
     assert!(stderr(&bad_name).contains("Enter a valid username."));
+    let lookalike = run(
+        dir.path(),
+        &["createsuperuser", "--username", "ａｄｍｉｎ", "--noinput"],
+        &env,
+        "",
+    );
+    assert_eq!(
+        stderr(&lookalike).trim(),
+        "error: That username is already taken.",
+        "NFKC-normalized like Django"
+    );
     let bad_email = run(
         dir.path(),
         &[
@@ -384,6 +395,10 @@ struct ServedBinary {
 
 impl ServedBinary {
     fn start(dir: &Path) -> Self {
+        Self::start_with(dir, &[])
+    }
+
+    fn start_with(dir: &Path, env: &[(&str, &str)]) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -394,6 +409,7 @@ impl ServedBinary {
             .args(["serve", "--bind", &bind])
             .current_dir(dir)
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -429,9 +445,22 @@ impl Drop for ServedBinary {
 }
 
 #[test]
-fn serve_stops_cleanly_on_sigterm() {
+fn serve_stops_cleanly_on_sigterm_even_with_a_stalled_client() {
+    use std::io::Write as _;
     let dir = migrated();
-    let mut server = ServedBinary::start(dir.path());
+    let mut server = ServedBinary::start_with(dir.path(), &[("REQUEST_TIMEOUT", "2s")]);
+    let mut stalled =
+        std::net::TcpStream::connect(server.base.trim_start_matches("http://")).unwrap();
+    stalled
+        .write_all(b"POST /v3/auth/tokens HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nab")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let started = std::time::Instant::now();
     let status = server.terminate();
     assert!(status.success(), "exit status {status:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "shutdown waited {:?}",
+        started.elapsed()
+    );
 }

@@ -212,7 +212,7 @@ async fn oversized_headers_and_bodies_are_refused_cleanly() {
     let server = TestServer::start().await;
     server.user("teppo", Role::User).await;
     let client = server.browser();
-    let huge = format!("Bearer {}", "a".repeat(1_000_000));
+    let huge = format!("Bearer {}", "a".repeat(100_000));
     let response = client
         .send(
             Method::GET,
@@ -221,7 +221,7 @@ async fn oversized_headers_and_bodies_are_refused_cleanly() {
         )
         .await;
     assert_eq!(response.status, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
-    let long_token = format!("Bearer {}", "a".repeat(200_000));
+    let long_token = format!("Bearer {}", "a".repeat(8_000));
     let response = client
         .send(
             Method::GET,
@@ -253,4 +253,39 @@ async fn oversized_headers_and_bodies_are_refused_cleanly() {
         json!([]),
         "the oversized create stored nothing"
     );
+}
+
+/// Opens a raw connection, sends `head` and returns what the server answered before closing,
+/// or panics if it kept the connection open past `limit`.
+async fn answer_to_stalled_request(base: &str, head: &str, limit: std::time::Duration) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(base.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(limit, stream.read_to_end(&mut answer))
+        .await
+        .expect("the server closed the stalled connection");
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test]
+async fn clients_that_stall_are_cut_off_after_the_request_timeout() {
+    let server = TestServer::start_with(&[("REQUEST_TIMEOUT", "1s")]).await;
+    let limit = std::time::Duration::from_secs(5);
+    let partial_head = answer_to_stalled_request(
+        &server.base,
+        "GET /v3/auth/user HTTP/1.1\r\nHost: x\r\n",
+        limit,
+    )
+    .await;
+    assert!(!partial_head.contains("200 OK"), "{partial_head}");
+    let short_body = answer_to_stalled_request(
+        &server.base,
+        "POST /v3/auth/tokens HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nab",
+        limit,
+    )
+    .await;
+    assert!(short_body.starts_with("HTTP/1.1 408"), "{short_body}");
 }

@@ -2,14 +2,14 @@
 //! any, is ended: session fixation), rotates the CSRF cookie and records `last_login`.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::is_admin_user;
-use crate::web::extract::{CsrfCookie, CsrfForm, SessionUser};
+use crate::web::extract::{CsrfCookie, CsrfForm, QueryParams, SessionUser};
 use crate::web::html::{Chrome, HtmlError, Page};
 use crate::web::{AppState, found, safe_next, sessions};
 
@@ -23,12 +23,6 @@ struct LoginPage {
     next: String,
     username: String,
     error: Option<&'static str>,
-}
-
-/// `?next=` of the login page.
-#[derive(Deserialize)]
-pub struct NextQuery {
-    next: Option<String>,
 }
 
 /// The posted login form.
@@ -64,11 +58,11 @@ fn render(
 /// `GET /v3/admin/login/`: the form (a logged-in staff user goes straight on).
 pub async fn show_login(
     State(state): State<AppState>,
-    Query(query): Query<NextQuery>,
+    query: QueryParams,
     SessionUser(user): SessionUser,
     csrf: CsrfCookie,
 ) -> Response {
-    let next = safe_next(query.next.as_deref(), ADMIN_INDEX);
+    let next = safe_next(query.get("next"), ADMIN_INDEX);
     if user
         .as_ref()
         .is_some_and(|caller| is_admin_user(&caller.user))

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::Admin;
-use crate::accounts::{self, Role, validate_email, validate_username};
+use crate::accounts::{self, Role, clean_username, validate_email};
 use crate::auth::password;
 use crate::store::{StoreError, User, UserChanges};
 use crate::web::extract::CsrfForm;
@@ -233,12 +233,12 @@ pub async fn add_user(
     CsrfForm(form): CsrfForm<AddForm>,
 ) -> Result<Response, HtmlError> {
     admin.require_superuser()?;
-    let username = form.username.trim().to_owned();
     let email = form.email.trim().to_owned();
     let mut errors: Vec<String> = Vec::new();
-    if let Err(message) = validate_username(&username) {
+    let username = clean_username(form.username.trim()).unwrap_or_else(|message| {
         errors.push(format!("Username: {message}"));
-    }
+        form.username.trim().to_owned()
+    });
     if let Err(message) = validate_email(&email) {
         errors.push(format!("Email address: {message}"));
     }

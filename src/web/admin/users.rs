@@ -2,23 +2,15 @@
 //! username or email, 100 rows a page, and an Impersonate button on each row for superusers.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 
 use super::{Admin, PAGE_SIZE};
 use crate::store::User;
 use crate::web::AppState;
+use crate::web::extract::QueryParams;
 use crate::web::html::{Chrome, HtmlError, Page};
-
-/// `?q=` and `?page=` (1-based).
-#[derive(Deserialize)]
-pub struct ListQuery {
-    #[serde(default)]
-    q: String,
-    page: Option<String>,
-}
 
 /// One page of a table and its links.
 pub struct Pager {
@@ -69,10 +61,10 @@ struct UsersPage {
 pub async fn list_users(
     State(state): State<AppState>,
     admin: Admin,
-    Query(query): Query<ListQuery>,
+    query: QueryParams,
 ) -> Result<Response, HtmlError> {
-    let search = query.q.trim().to_owned();
-    let (page, offset) = Pager::requested(query.page.as_deref());
+    let search = query.get("q").unwrap_or_default().trim().to_owned();
+    let (page, offset) = Pager::requested(query.get("page"));
     let (users, total) = state.store.list_users(&search, offset, PAGE_SIZE).await?;
     let page = UsersPage {
         can_impersonate: admin.caller.user.is_superuser && admin.caller.impersonator.is_none(),

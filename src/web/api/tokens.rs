@@ -6,17 +6,17 @@
 
 use askama::Template;
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::TIME_FORMAT;
 use crate::auth::{Authenticated, bearer};
 use crate::store::BearerToken;
 use crate::web::error::ApiError;
-use crate::web::extract::{ApiCaller, ApiSubmission, CsrfCookie};
+use crate::web::extract::{ApiCaller, ApiSubmission, CsrfCookie, QueryParams};
 use crate::web::html::{Chrome, Page};
 use crate::web::{AppState, negotiate, see_other};
 
@@ -61,12 +61,6 @@ struct TokensPage {
     tokens: Vec<ListedToken>,
     created: Option<CreatedToken>,
     error: Option<String>,
-}
-
-/// Query of a delete.
-#[derive(Deserialize)]
-pub struct PrefixQuery {
-    prefix: Option<String>,
 }
 
 /// Renders the outcome as the client prefers: JSON, or the token page.
@@ -233,11 +227,11 @@ pub async fn create_token(
 /// `DELETE /v3/auth/tokens?prefix=P`: deletes the caller's token with that prefix; always 303.
 pub async fn delete_token(
     State(state): State<AppState>,
-    Query(query): Query<PrefixQuery>,
+    query: QueryParams,
     submission: ApiSubmission,
 ) -> Result<Response, ApiError> {
     let caller = submission.caller.required()?;
-    remove(&state, &caller, query.prefix.as_deref()).await
+    remove(&state, &caller, query.get("prefix")).await
 }
 
 async fn remove(
