@@ -4,7 +4,7 @@
 use anyhow::bail;
 use clap::Args;
 
-use super::prompt::Prompter;
+use super::prompt::{PasswordAnswer, PasswordRules, Prompter};
 use crate::auth::password;
 use crate::config::Config;
 use crate::store::StoreError;
@@ -32,8 +32,13 @@ pub async fn run(config: &Config, args: ChangePasswordArgs) -> anyhow::Result<()
     };
     let mut prompter = Prompter::new();
     prompter.say(&format!("Changing password for user '{username}'"));
-    let Ok(Some(new_password)) =
-        prompter.new_password(&user.username, &user.email, false, ATTEMPTS)
+    let rules = PasswordRules {
+        allow_blank: false,
+        offer_bypass: false,
+        attempts: ATTEMPTS,
+    };
+    let PasswordAnswer::Password(new_password) =
+        prompter.new_password(&user.username, &user.email, rules)?
     else {
         bail!("Aborting password change for user '{username}' after {ATTEMPTS} attempts");
     };

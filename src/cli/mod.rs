@@ -43,14 +43,18 @@ pub enum Command {
 
 /// Parses the command line and runs the command; the binary's whole `main`.
 pub fn main() -> ExitCode {
+    // The command line first, so that `--help` works whatever `.env` holds.
+    let cli = Cli::parse();
     if let Err(error) = dotenvy::dotenv()
         && !error.not_found()
     {
-        eprintln!("error: could not read .env: {error}");
+        eprintln!("error: could not read .env: {error} (values with spaces need quotes)");
         return ExitCode::FAILURE;
     }
-    let cli = Cli::parse();
-    init_tracing();
+    if let Err(error) = init_tracing() {
+        eprintln!("error: {error}");
+        return ExitCode::FAILURE;
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -67,13 +71,25 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+/// Logs to stderr, filtered by `RUST_LOG` (default `info`); colours only on a terminal.
+fn init_tracing() -> Result<(), String> {
+    use std::io::IsTerminal;
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(directives) if !directives.trim().is_empty() => {
+            tracing_subscriber::EnvFilter::try_new(&directives).map_err(|error| {
+                format!(
+                    "RUST_LOG: expected a log filter such as info or metax_auth=debug ({error})"
+                )
+            })?
+        }
+        _ => tracing_subscriber::EnvFilter::new("info"),
+    };
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .init();
+    Ok(())
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {

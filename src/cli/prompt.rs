@@ -66,23 +66,21 @@ impl Prompter {
         ))
     }
 
-    /// Asks for a new password twice until it is acceptable. `allow_blank`: a blank answer means
-    /// "no usable password" (`None`). Validation can be bypassed after a warning, as in Django.
+    /// Asks for a new password twice until it is acceptable, at most `rules.attempts` times.
     pub fn new_password(
         &mut self,
         username: &str,
         email: &str,
-        allow_blank: bool,
-        attempts: usize,
-    ) -> anyhow::Result<Option<String>> {
-        for _ in 0..attempts {
-            let first = self.ask_secret(if allow_blank {
+        rules: PasswordRules,
+    ) -> anyhow::Result<PasswordAnswer> {
+        for _ in 0..rules.attempts {
+            let first = self.ask_secret(if rules.allow_blank {
                 "Password (leave blank for no usable password): "
             } else {
                 "Password: "
             })?;
-            if first.is_empty() && allow_blank {
-                return Ok(None);
+            if first.is_empty() && rules.allow_blank {
+                return Ok(PasswordAnswer::NoPassword);
             }
             let second = self.ask_secret("Password (again): ")?;
             if first != second {
@@ -94,16 +92,39 @@ impl Prompter {
                 continue;
             }
             let problems = crate::auth::password::validate(&first, username, email);
-            if problems.is_empty() {
-                return Ok(Some(first));
-            }
             for problem in &problems {
                 self.say(problem);
             }
-            if self.confirm("Bypass password validation and create user anyway? [y/N]: ")? {
-                return Ok(Some(first));
+            if problems.is_empty()
+                || (rules.offer_bypass
+                    && self
+                        .confirm("Bypass password validation and create user anyway? [y/N]: ")?)
+            {
+                return Ok(PasswordAnswer::Password(first));
             }
         }
-        bail!("no acceptable password after {attempts} attempts")
+        Ok(PasswordAnswer::GaveUp)
     }
+}
+
+/// How `Prompter::new_password` behaves.
+#[derive(Clone, Copy, Debug)]
+pub struct PasswordRules {
+    /// A blank answer means "no usable password".
+    pub allow_blank: bool,
+    /// Weak passwords may be kept after a warning (createsuperuser, as Django's).
+    pub offer_bypass: bool,
+    /// Questions before giving up.
+    pub attempts: usize,
+}
+
+/// The outcome of `Prompter::new_password`.
+#[derive(Debug)]
+pub enum PasswordAnswer {
+    /// An accepted password.
+    Password(String),
+    /// A blank answer where that is allowed.
+    NoPassword,
+    /// No acceptable password within the attempts.
+    GaveUp,
 }

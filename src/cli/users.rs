@@ -5,7 +5,7 @@
 use anyhow::bail;
 use clap::Args;
 
-use super::prompt::Prompter;
+use super::prompt::{PasswordAnswer, PasswordRules, Prompter};
 pub use crate::accounts::Role;
 use crate::accounts::{self, clean_username, validate_email};
 use crate::clock::Clock;
@@ -142,6 +142,15 @@ async fn ask(
             Err(message) => prompter.say(&format!("Error: {message}")),
         }
     };
-    let password = prompter.new_password(&username, &email, role == Role::User, usize::MAX)?;
+    let rules = PasswordRules {
+        allow_blank: role == Role::User,
+        offer_bypass: true,
+        attempts: usize::MAX,
+    };
+    let password = match prompter.new_password(&username, &email, rules)? {
+        PasswordAnswer::Password(password) => Some(password),
+        PasswordAnswer::NoPassword => None,
+        PasswordAnswer::GaveUp => bail!("no acceptable password given"),
+    };
     Ok((username, email, password))
 }

@@ -127,7 +127,7 @@ pub async fn open(url: &DatabaseUrl, create: bool) -> Result<Arc<dyn Store>, Sto
     match url {
         DatabaseUrl::Sqlite(path) => Ok(Arc::new(sqlite::SqliteStore::open(path, create).await?)),
         DatabaseUrl::Postgres(_) => Err(StoreError::Unavailable(
-            "PostgreSQL is not supported yet; use DATABASE_URL=sqlite://FILE".to_owned(),
+            "DATABASE_URL: PostgreSQL is not supported yet; use sqlite://FILE".to_owned(),
         )),
     }
 }

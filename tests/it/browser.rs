@@ -87,16 +87,28 @@ async fn snap(client: &Client, name: &str) {
     std::fs::write(folder.join(format!("{name}.png")), png).unwrap();
 }
 
-async fn click_button(client: &Client, text: &str) {
+/// The element, once the page shows it (pages load asynchronously after a click).
+async fn find(
+    client: &Client,
+    locator: Locator<'_>,
+) -> Result<fantoccini::elements::Element, fantoccini::error::CmdError> {
     client
-        .find(Locator::XPath(&format!(
-            "//button[normalize-space()='{text}']"
-        )))
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(locator)
         .await
-        .unwrap_or_else(|_| panic!("a button {text:?}"))
-        .click()
-        .await
-        .unwrap();
+}
+
+async fn click_button(client: &Client, text: &str) {
+    find(
+        client,
+        Locator::XPath(&format!("//button[normalize-space()='{text}']")),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("a button {text:?}"))
+    .click()
+    .await
+    .unwrap();
 }
 
 /// Waits until the browser shows `path` (a click's navigation completes asynchronously).
@@ -116,8 +128,7 @@ async fn wait_for_path(client: &Client, path: &str) {
 }
 
 async fn body_text(client: &Client) -> String {
-    client
-        .find(Locator::Css("body"))
+    find(client, Locator::Css("body"))
         .await
         .unwrap()
         .text()
@@ -138,19 +149,14 @@ async fn admin_impersonates_a_user_creates_their_token_and_stops() {
         .goto(&format!("{}/v3/admin/", server.base))
         .await
         .unwrap();
-    assert_eq!(
-        client.current_url().await.unwrap().path(),
-        "/v3/admin/login/"
-    );
-    client
-        .find(Locator::Id("id_username"))
+    wait_for_path(&client, "/v3/admin/login/").await;
+    find(&client, Locator::Id("id_username"))
         .await
         .unwrap()
         .send_keys("admin")
         .await
         .unwrap();
-    client
-        .find(Locator::Id("id_password"))
+    find(&client, Locator::Id("id_password"))
         .await
         .unwrap()
         .send_keys(PASSWORD)
@@ -161,27 +167,25 @@ async fn admin_impersonates_a_user_creates_their_token_and_stops() {
     wait_for_path(&client, "/v3/admin/").await;
     snap(&client, "02-admin-index").await;
 
-    client
-        .find(Locator::LinkText("Metax users"))
+    find(&client, Locator::LinkText("Metax users"))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
-    assert_eq!(
-        client.current_url().await.unwrap().path(),
-        "/v3/admin/users/"
-    );
+    wait_for_path(&client, "/v3/admin/users/").await;
     snap(&client, "03-metax-users").await;
-    client
-        .find(Locator::XPath(
+    find(
+        &client,
+        Locator::XPath(
             "//tr[td/a[normalize-space()='bob']]//button[normalize-space()='Impersonate']",
-        ))
-        .await
-        .expect("an Impersonate button on bob's row")
-        .click()
-        .await
-        .unwrap();
+        ),
+    )
+    .await
+    .expect("an Impersonate button on bob's row")
+    .click()
+    .await
+    .unwrap();
     wait_for_path(&client, "/").await;
     let front = body_text(&client).await;
     assert!(front.contains("You are logged in as bob"), "{front}");
@@ -193,8 +197,7 @@ async fn admin_impersonates_a_user_creates_their_token_and_stops() {
         .await
         .unwrap();
     click_button(&client, "Create new API token").await;
-    let token = client
-        .find(Locator::Id("new-token"))
+    let token = find(&client, Locator::Id("new-token"))
         .await
         .expect("the new token on the page")
         .text()
@@ -213,10 +216,7 @@ async fn admin_impersonates_a_user_creates_their_token_and_stops() {
     );
 
     click_button(&client, "Stop impersonating").await;
-    assert_eq!(
-        client.current_url().await.unwrap().path(),
-        "/v3/admin/users/"
-    );
+    wait_for_path(&client, "/v3/admin/users/").await;
     let after = body_text(&client).await;
     assert!(after.contains("Logged in as admin"), "{after}");
     assert!(!after.contains("You are impersonating"));

@@ -121,6 +121,21 @@ fn malformed_settings_stop_with_one_line_naming_the_variable() {
         );
         assert!(!message.contains("panicked"));
     }
+    let bad_log = run(dir.path(), &["migrate"], &[("RUST_LOG", "nonsense[[[")], "");
+    assert!(
+        stderr(&bad_log).starts_with("error: RUST_LOG: expected"),
+        "{}",
+        stderr(&bad_log)
+    );
+    std::fs::write(dir.path().join(".env"), "this is not a setting\n").unwrap();
+    let help = run(dir.path(), &["--help"], &[], "");
+    assert!(help.status.success(), "--help works whatever .env holds");
+    let broken = run(dir.path(), &["migrate"], &[], "");
+    assert!(
+        stderr(&broken).starts_with("error: could not read .env"),
+        "{}",
+        stderr(&broken)
+    );
     std::fs::write(
         dir.path().join(".env"),
         "BEARER_TOKEN_LIMIT_PER_USER=lots\n",
@@ -351,6 +366,21 @@ async fn changepassword_asks_twice_and_gives_up_after_three_attempts() {
     assert_eq!(
         stderr(&failed).trim(),
         "error: Aborting password change for user 'teppo' after 3 attempts"
+    );
+    let weak = run(
+        dir.path(),
+        &["changepassword", "teppo"],
+        &[],
+        "password\npassword\n1234\n1234\nteppo\nteppo\n",
+    );
+    assert_eq!(
+        stderr(&weak).trim(),
+        "error: Aborting password change for user 'teppo' after 3 attempts"
+    );
+    assert!(
+        stdout(&weak).contains("This password is too common.") && !stdout(&weak).contains("Bypass"),
+        "{}",
+        stdout(&weak)
     );
     let unknown = run(dir.path(), &["changepassword", "nobody"], &[], "");
     assert_eq!(
