@@ -33,6 +33,9 @@ pub struct Config {
     /// Origins besides the service's own that may send unsafe requests (`CSRF_TRUSTED_ORIGINS`,
     /// comma-separated, with scheme: `https://metax.example.org`).
     pub csrf_trusted_origins: Vec<String>,
+    /// DRF's non-expiring tokens: `/v3/drf-token-auth/`, `Authorization: Token`, a token for
+    /// every saved user (`ENABLE_DRF_TOKEN_AUTH`).
+    pub enable_drf_token_auth: bool,
     /// Whether superusers may impersonate other superusers (`HIJACK_ALLOW_SUPERUSERS`).
     pub hijack_allow_superusers: bool,
     /// Longest time a client may take to send a request's headers, its body, or for the whole
@@ -177,6 +180,9 @@ impl Config {
             csrf_trusted_origins: setting
                 .parse("CSRF_TRUSTED_ORIGINS", parse_origins)?
                 .unwrap_or_default(),
+            enable_drf_token_auth: setting
+                .parse("ENABLE_DRF_TOKEN_AUTH", parse_bool)?
+                .unwrap_or(false),
             hijack_allow_superusers: setting
                 .parse("HIJACK_ALLOW_SUPERUSERS", parse_bool)?
                 .unwrap_or(false),

@@ -5,10 +5,12 @@
 pub mod basic;
 pub mod bearer;
 pub mod csrf;
+pub mod drf_token;
 pub mod header;
 pub mod impersonation;
 pub mod password;
 pub mod session;
+pub mod throttle;
 
 use std::sync::Arc;
 
@@ -26,6 +28,8 @@ pub enum AuthMethod {
     Basic,
     /// `Authorization: Bearer`.
     Bearer,
+    /// `Authorization: Token` (DRF tokens, when enabled).
+    DrfToken,
 }
 
 impl AuthMethod {
@@ -80,6 +84,9 @@ pub enum AuthError {
     /// Wrong username or password, or an inactive user.
     #[error("Invalid username/password.")]
     InvalidCredentials,
+    /// A `Token` key that is not UTF-8.
+    #[error("Invalid token header. Token string should not contain invalid characters.")]
+    TokenHeaderCharacters,
     /// A valid token of an inactive user.
     #[error("User inactive or deleted.")]
     UserInactive,
@@ -94,15 +101,23 @@ pub struct Authenticator {
     store: Arc<dyn Store>,
     clock: Clock,
     sessions: SessionKeys,
+    drf_tokens: bool,
 }
 
 impl Authenticator {
-    /// An authenticator over `store`, with session ids hashed by `sessions`.
-    pub fn new(store: Arc<dyn Store>, clock: Clock, sessions: SessionKeys) -> Self {
+    /// An authenticator over `store`, with session ids hashed by `sessions`; `drf_tokens`
+    /// adds DRF's `Token` scheme at the end of the chain (`ENABLE_DRF_TOKEN_AUTH`).
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Clock,
+        sessions: SessionKeys,
+        drf_tokens: bool,
+    ) -> Self {
         Authenticator {
             store,
             clock,
             sessions,
+            drf_tokens,
         }
     }
 
@@ -141,7 +156,41 @@ impl Authenticator {
                 impersonator: None,
             }));
         }
+        if self.drf_tokens
+            && let Some(credentials) = header::credentials_for(header, "token")
+        {
+            let user = self.drf_token(credentials).await?;
+            return Ok(Some(Authenticated {
+                user,
+                method: AuthMethod::DrfToken,
+                impersonator: None,
+            }));
+        }
         Ok(None)
+    }
+
+    /// DRF's `TokenAuthentication`.
+    async fn drf_token(
+        &self,
+        credentials: Result<&[u8], CredentialsProblem>,
+    ) -> Result<User, AuthError> {
+        let key = credentials.map_err(|problem| match problem {
+            CredentialsProblem::Missing => AuthError::TokenHeaderMissing,
+            CredentialsProblem::ContainsSpaces => AuthError::TokenHeaderSpaces,
+        })?;
+        let key = std::str::from_utf8(key).map_err(|_| AuthError::TokenHeaderCharacters)?;
+        if !drf_token::is_plausible(key.as_bytes()) {
+            return Err(AuthError::InvalidToken);
+        }
+        let user = self
+            .store
+            .drf_token_user(key)
+            .await?
+            .ok_or(AuthError::InvalidToken)?;
+        if !user.is_active {
+            return Err(AuthError::UserInactive);
+        }
+        Ok(user)
     }
 
     /// The active user of a live session cookie, if any (Django's session middleware). While

@@ -5,7 +5,8 @@ use anyhow::bail;
 use clap::Args;
 
 use super::prompt::{PasswordAnswer, PasswordRules, Prompter};
-use crate::auth::password;
+use crate::auth::{drf_token, password};
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::store::StoreError;
 
@@ -45,6 +46,13 @@ pub async fn run(config: &Config, args: ChangePasswordArgs) -> anyhow::Result<()
     store
         .set_password(user.id, Some(&password::hash_async(new_password).await))
         .await?;
+    drf_token::on_user_saved(
+        &*store,
+        config.enable_drf_token_auth,
+        user.id,
+        Clock::default().now(),
+    )
+    .await?;
     println!("Password changed successfully for user '{username}'");
     Ok(())
 }

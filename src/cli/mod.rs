@@ -3,6 +3,7 @@
 //! on failure; usage errors exit 2.
 
 mod changepassword;
+mod drf_create_token;
 mod migrate;
 mod prompt;
 mod serve;
@@ -39,6 +40,8 @@ pub enum Command {
     Createuser(users::CreateUserArgs),
     /// Change a user's password.
     Changepassword(changepassword::ChangePasswordArgs),
+    /// Print a user's DRF token, creating it if needed (ENABLE_DRF_TOKEN_AUTH=True).
+    DrfCreateToken(drf_create_token::DrfCreateTokenArgs),
 }
 
 /// Parses the command line and runs the command; the binary's whole `main`.
@@ -100,6 +103,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Createsuperuser(args) => users::run(&config, args, users::Role::Superuser).await,
         Command::Createuser(args) => users::run(&config, args, users::Role::User).await,
         Command::Changepassword(args) => changepassword::run(&config, args).await,
+        Command::DrfCreateToken(args) => drf_create_token::run(&config, args).await,
     }
 }
 

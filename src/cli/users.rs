@@ -8,6 +8,7 @@ use clap::Args;
 use super::prompt::{PasswordAnswer, PasswordRules, Prompter};
 pub use crate::accounts::Role;
 use crate::accounts::{self, clean_username, validate_email};
+use crate::auth::drf_token;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::store::{Store, StoreError};
@@ -67,7 +68,14 @@ pub async fn run(config: &Config, args: CreateUserArgs, role: Role) -> anyhow::R
     )
     .await
     {
-        Ok(_) => {
+        Ok(user) => {
+            drf_token::on_user_saved(
+                &*store,
+                config.enable_drf_token_auth,
+                user.id,
+                Clock::default().now(),
+            )
+            .await?;
             println!("{}", role.created_message());
             Ok(())
         }

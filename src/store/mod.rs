@@ -11,8 +11,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 pub use models::{
-    BearerToken, BearerTokenMatch, ImpersonationEvent, NewBearerToken, NewSession, NewUser,
-    Session, User, UserChanges,
+    BearerToken, BearerTokenMatch, DrfToken, ImpersonationEvent, NewBearerToken, NewSession,
+    NewUser, Session, User, UserChanges,
 };
 
 use crate::config::DatabaseUrl;
@@ -110,6 +110,33 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<Session>, StoreError>;
     /// Ends a session.
     async fn delete_session(&self, key_hash: &str) -> Result<(), StoreError>;
+
+    /// The user's DRF token, created with `new_key` if they have none (DRF's `get_or_create`).
+    async fn ensure_drf_token(
+        &self,
+        user_id: i64,
+        new_key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<String, StoreError>;
+    /// Replaces the user's DRF token by `new_key` (DRF's `drf_create_token --reset`).
+    async fn reset_drf_token(
+        &self,
+        user_id: i64,
+        new_key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// The owner of the DRF token with this key, looked up by the key's SHA-256 digest (no
+    /// timing signal about partial matches). Read-only: the request path.
+    async fn drf_token_user(&self, key: &str) -> Result<Option<User>, StoreError>;
+    /// A page of DRF tokens ordered by username, filtered by username or key, and the total.
+    async fn list_drf_tokens(
+        &self,
+        search: &str,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(Vec<DrfToken>, i64), StoreError>;
+    /// Deletes the user's DRF token.
+    async fn delete_drf_token(&self, user_id: i64) -> Result<(), StoreError>;
 
     /// Appends to the impersonation audit log.
     async fn record_impersonation(&self, event: &ImpersonationEvent) -> Result<(), StoreError>;

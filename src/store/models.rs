@@ -184,3 +184,16 @@ pub struct ImpersonationEvent {
     /// The client's address as the server saw it.
     pub client_address: String,
 }
+
+/// A DRF token as the admin's "Tokens" table shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DrfToken {
+    /// The 40-hex key (DRF shows it; it is the credential).
+    pub key: String,
+    /// Owner's id.
+    pub user_id: i64,
+    /// Owner's username.
+    pub username: String,
+    /// Creation time.
+    pub created: DateTime<Utc>,
+}

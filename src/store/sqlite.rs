@@ -13,8 +13,8 @@ use sqlx::sqlite::{
 use sqlx::{FromRow, Row};
 
 use super::{
-    BearerToken, BearerTokenMatch, ImpersonationEvent, NewBearerToken, NewSession, NewUser,
-    Session, Store, StoreError, User, UserChanges,
+    BearerToken, BearerTokenMatch, DrfToken, ImpersonationEvent, NewBearerToken, NewSession,
+    NewUser, Session, Store, StoreError, User, UserChanges,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -139,6 +139,12 @@ fn event_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<ImpersonationEvent, s
         target: row.try_get("target")?,
         client_address: row.try_get("client_address")?,
     })
+}
+
+/// The lookup digest of a DRF key.
+fn drf_digest(key: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(key.as_bytes()))
 }
 
 /// `search` as a LIKE pattern matching it anywhere, with LIKE's wildcards taken literally.
@@ -541,5 +547,106 @@ impl Store for SqliteStore {
             .await?;
         let events = rows.iter().map(event_from_row).collect::<Result<_, _>>()?;
         Ok((events, total))
+    }
+
+    async fn ensure_drf_token(
+        &self,
+        user_id: i64,
+        new_key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<String, StoreError> {
+        sqlx::query("INSERT INTO drf_tokens (user_id, key, digest, created) VALUES (?, ?, ?, ?) ON CONFLICT (user_id) DO NOTHING")
+            .bind(user_id)
+            .bind(new_key)
+            .bind(drf_digest(new_key))
+            .bind(micros(now))
+            .execute(&self.pool)
+            .await
+            .map_err(|error| on_unique(error, "key"))?;
+        Ok(
+            sqlx::query_scalar("SELECT key FROM drf_tokens WHERE user_id = ?")
+                .bind(user_id)
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn reset_drf_token(
+        &self,
+        user_id: i64,
+        new_key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO drf_tokens (user_id, key, digest, created) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (user_id) DO UPDATE SET key = excluded.key, digest = excluded.digest, created = excluded.created",
+        )
+        .bind(user_id)
+        .bind(new_key)
+        .bind(drf_digest(new_key))
+        .bind(micros(now))
+        .execute(&self.pool)
+        .await
+        .map_err(|error| on_unique(error, "key"))?;
+        Ok(())
+    }
+
+    async fn drf_token_user(&self, key: &str) -> Result<Option<User>, StoreError> {
+        Ok(sqlx::query_as::<_, UserRow>(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM drf_tokens JOIN users ON users.id = drf_tokens.user_id WHERE drf_tokens.digest = ?"
+        ))
+        .bind(drf_digest(key))
+        .fetch_optional(&self.pool)
+        .await?
+        .map(User::from))
+    }
+
+    async fn list_drf_tokens(
+        &self,
+        search: &str,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(Vec<DrfToken>, i64), StoreError> {
+        let pattern = contains_pattern(search);
+        let total: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM drf_tokens JOIN users ON users.id = drf_tokens.user_id \
+             WHERE users.username LIKE ?1 ESCAPE '\\' OR drf_tokens.key LIKE ?1 ESCAPE '\\'",
+        )
+        .bind(&pattern)
+        .fetch_one(&self.pool)
+        .await?;
+        let rows = sqlx::query(
+            "SELECT drf_tokens.key, drf_tokens.user_id, drf_tokens.created, users.username \
+             FROM drf_tokens JOIN users ON users.id = drf_tokens.user_id \
+             WHERE users.username LIKE ?1 ESCAPE '\\' OR drf_tokens.key LIKE ?1 ESCAPE '\\' \
+             ORDER BY users.username LIMIT ?2 OFFSET ?3",
+        )
+        .bind(&pattern)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.pool)
+        .await?;
+        let tokens = rows
+            .iter()
+            .map(|row| {
+                Ok(DrfToken {
+                    key: row.try_get("key")?,
+                    user_id: row.try_get("user_id")?,
+                    username: row.try_get("username")?,
+                    created: from_micros(row.try_get("created")?),
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()?;
+        Ok((tokens, total))
+    }
+
+    async fn delete_drf_token(&self, user_id: i64) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM drf_tokens WHERE user_id = ?")
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 }

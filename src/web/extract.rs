@@ -124,15 +124,6 @@ impl FromRequestParts<AppState> for ApiCaller {
     }
 }
 
-/// An unsafe API request: the caller (CSRF checked) and the body, parsed when asked for.
-pub struct ApiSubmission {
-    /// The caller, if any.
-    pub caller: ApiCaller,
-    form: Option<Vec<(String, String)>>,
-    content_type: Option<String>,
-    body: Bytes,
-}
-
 /// Why a body could not be read.
 pub enum BodyError {
     /// Over the body limit.
@@ -189,7 +180,14 @@ fn is_form(content_type: Option<&str>) -> bool {
     })
 }
 
-impl ApiSubmission {
+/// A request body, read whole and parsed when asked for: DRF's `JSONParser` and `FormParser`.
+pub struct RequestBody {
+    form: Option<Vec<(String, String)>>,
+    content_type: Option<String>,
+    body: Bytes,
+}
+
+impl RequestBody {
     /// A form field, when the body is a form.
     pub fn field(&self, name: &str) -> Option<&str> {
         self.form
@@ -199,8 +197,8 @@ impl ApiSubmission {
             .map(|(_, value)| value.as_str())
     }
 
-    /// The body as `T`, from JSON or a form (DRF's `JSONParser` and `FormParser`).
-    pub fn parse<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+    /// The body as a JSON value, from JSON or a form (each field a string).
+    pub fn value(&self) -> Result<serde_json::Value, ApiError> {
         let media_type = self
             .content_type
             .as_deref()
@@ -214,21 +212,61 @@ impl ApiSubmission {
             "application/json" => serde_json::from_slice(&self.body)
                 .map_err(|error| ApiError::BadRequest(format!("JSON parse error - {error}"))),
             "application/x-www-form-urlencoded" => {
-                serde_urlencoded_compat(self.form.as_deref().unwrap_or_default())
+                Ok(form_value(self.form.as_deref().unwrap_or_default()))
             }
             other => Err(ApiError::UnsupportedMediaType(other.to_owned())),
         }
     }
+
+    async fn read(
+        parts: &Parts,
+        body: axum::body::Body,
+        state: &AppState,
+    ) -> Result<Self, ApiError> {
+        let content_type = parts
+            .headers
+            .get(CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        let body = read_body(parts, body, state).await?;
+        let form = is_form(content_type.as_deref()).then(|| {
+            form_urlencoded::parse(&body)
+                .into_owned()
+                .collect::<Vec<_>>()
+        });
+        Ok(RequestBody {
+            form,
+            content_type,
+            body,
+        })
+    }
 }
 
-/// Re-reads parsed form pairs as `T` (unknown fields are ignored).
-fn serde_urlencoded_compat<T: DeserializeOwned>(pairs: &[(String, String)]) -> Result<T, ApiError> {
-    let object = pairs
-        .iter()
-        .map(|(key, value)| (key.clone(), serde_json::Value::String(value.clone())))
-        .collect::<serde_json::Map<_, _>>();
-    serde_json::from_value(serde_json::Value::Object(object))
-        .map_err(|error| ApiError::BadRequest(error.to_string()))
+/// Form pairs as a JSON object of strings (the last value of a repeated name wins).
+fn form_value(pairs: &[(String, String)]) -> serde_json::Value {
+    serde_json::Value::Object(
+        pairs
+            .iter()
+            .map(|(key, value)| (key.clone(), serde_json::Value::String(value.clone())))
+            .collect(),
+    )
+}
+
+impl FromRequest<AppState> for RequestBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (parts, body) = request.into_parts();
+        RequestBody::read(&parts, body, state).await
+    }
+}
+
+/// An unsafe API request: the caller (CSRF checked, also from the form field) and the body.
+pub struct ApiSubmission {
+    /// The caller, if any.
+    pub caller: ApiCaller,
+    /// The body.
+    pub body: RequestBody,
 }
 
 impl FromRequest<AppState> for ApiSubmission {
@@ -236,28 +274,9 @@ impl FromRequest<AppState> for ApiSubmission {
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let (parts, body) = request.into_parts();
-        let content_type = parts
-            .headers
-            .get(CONTENT_TYPE)
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_owned);
-        let body = read_body(&parts, body, state).await?;
-        let form = is_form(content_type.as_deref()).then(|| {
-            form_urlencoded::parse(&body)
-                .into_owned()
-                .collect::<Vec<_>>()
-        });
-        let form_token = form
-            .as_ref()
-            .and_then(|pairs| pairs.iter().find(|(key, _)| key == CSRF_FIELD))
-            .map(|(_, value)| value.as_str());
-        let caller = ApiCaller(authenticate_api(&parts, state, form_token).await?);
-        Ok(ApiSubmission {
-            caller,
-            form,
-            content_type,
-            body,
-        })
+        let body = RequestBody::read(&parts, body, state).await?;
+        let caller = ApiCaller(authenticate_api(&parts, state, body.field(CSRF_FIELD)).await?);
+        Ok(ApiSubmission { caller, body })
     }
 }
 
@@ -304,9 +323,9 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
                 "Expected a form (application/x-www-form-urlencoded).".to_owned(),
             ));
         }
-        serde_urlencoded_compat(&pairs)
+        serde_json::from_value(form_value(&pairs))
             .map(CsrfForm)
-            .map_err(|error| HtmlError::BadRequest(error.message()))
+            .map_err(|error| HtmlError::BadRequest(error.to_string()))
     }
 }
 

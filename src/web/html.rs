@@ -20,6 +20,8 @@ pub struct Chrome {
     pub csrf_token: String,
     /// The real user's name while they impersonate `username`.
     pub impersonator: Option<String>,
+    /// Whether the admin sidebar lists DRF's "Tokens" table.
+    pub drf_tokens: bool,
 }
 
 impl Chrome {
@@ -29,6 +31,7 @@ impl Chrome {
             is_staff: user.is_some_and(|user| user.is_staff && user.is_active),
             csrf_token,
             impersonator: impersonator.map(|user| user.username.clone()),
+            drf_tokens: false,
         }
     }
 

@@ -31,6 +31,7 @@ use tracing::Level;
 
 use crate::auth::Authenticator;
 use crate::auth::session::SessionKeys;
+use crate::auth::throttle::Throttle;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::store::Store;
@@ -55,6 +56,8 @@ pub struct AppState {
     pub clock: Clock,
     /// Credential checks.
     pub auth: Authenticator,
+    /// Failed-password counts for the brute-force brake.
+    pub throttle: Arc<Throttle>,
 }
 
 impl AppState {
@@ -64,12 +67,14 @@ impl AppState {
             store.clone(),
             clock.clone(),
             SessionKeys::new(config.secret_key.expose()),
+            config.enable_drf_token_auth,
         );
         AppState {
             config: Arc::new(config),
             store,
             clock,
             auth,
+            throttle: Arc::default(),
         }
     }
 }
@@ -143,8 +148,10 @@ async fn limit_header_size(
 
 /// Every route of the service.
 pub fn router(state: AppState) -> Router {
-    use admin::{audit, hijack, index, login, user_form, users};
-    use api::{method_not_allowed, session, tokens, user};
+    use admin::{audit, drf_tokens, hijack, index, login, user_form, users};
+    use api::{drf, method_not_allowed, session, tokens, user};
+
+    let drf_enabled = state.config.enable_drf_token_auth;
 
     let never_cache =
         SetResponseHeaderLayer::overriding(CACHE_CONTROL, HeaderValue::from_static(NEVER_CACHE));
@@ -226,7 +233,22 @@ pub fn router(state: AppState) -> Router {
             "/v3/hijack/release/",
             post(hijack::release).fallback(method_not_allowed),
         )
+        .route(
+            "/v3/admin/authtoken/tokens/",
+            get(drf_tokens::list_tokens)
+                .post(drf_tokens::change_tokens)
+                .fallback(method_not_allowed),
+        )
         .layer(never_cache);
+    // As in Metax, the DRF token view exists only while the feature is on (else 404).
+    let routes = if drf_enabled {
+        routes.route(
+            "/v3/drf-token-auth/",
+            post(drf::obtain_token).fallback(method_not_allowed),
+        )
+    } else {
+        routes
+    };
     Router::new()
         .merge(routes)
         .fallback(api::not_found)

@@ -494,3 +494,103 @@ fn serve_stops_cleanly_on_sigterm_even_with_a_stalled_client() {
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn drf_create_token_prints_the_users_key_and_resets_it() {
+    let dir = migrated();
+    let on = [
+        ("ENABLE_DRF_TOKEN_AUTH", "yes"),
+        ("METAX_AUTH_SUPERUSER_PASSWORD", PASSWORD),
+    ];
+    assert!(
+        run(
+            dir.path(),
+            &["createsuperuser", "--username", "admin", "--noinput"],
+            &on,
+            ""
+        )
+        .status
+        .success()
+    );
+    let printed = run(dir.path(), &["drf-create-token", "admin"], &on, "");
+    let line = stdout(&printed);
+    let key = line
+        .trim()
+        .strip_prefix("Generated token ")
+        .and_then(|rest| rest.strip_suffix(" for user admin"))
+        .expect("DRF's line");
+    assert_eq!(key.len(), 40, "{line}");
+    let same = run(dir.path(), &["drf-create-token", "admin"], &on, "");
+    assert!(
+        stdout(&same).contains(key),
+        "the token created on save is kept"
+    );
+    let reset = run(
+        dir.path(),
+        &["drf-create-token", "--reset", "admin"],
+        &on,
+        "",
+    );
+    assert!(!stdout(&reset).contains(key), "--reset makes a new one");
+    let unknown = run(dir.path(), &["drf-create-token", "nobody"], &on, "");
+    assert_eq!(
+        stderr(&unknown).trim(),
+        "error: Cannot create the Token: user nobody does not exist"
+    );
+    let off = run(dir.path(), &["drf-create-token", "admin"], &[], "");
+    assert!(
+        stderr(&off).starts_with("error: DRF tokens are off: set ENABLE_DRF_TOKEN_AUTH=True"),
+        "{}",
+        stderr(&off)
+    );
+    let bad_flag = run(
+        dir.path(),
+        &["drf-create-token", "admin"],
+        &[("ENABLE_DRF_TOKEN_AUTH", "maybe")],
+        "",
+    );
+    assert!(stderr(&bad_flag).starts_with("error: ENABLE_DRF_TOKEN_AUTH: expected True or False"));
+
+    std::fs::write(dir.path().join(".env"), "ENABLE_DRF_TOKEN_AUTH=True\n").unwrap();
+    let server = ServedBinary::start(dir.path());
+    let client = Browser::new(&server.base);
+    let key = stdout(&reset).trim().split(' ').nth(2).unwrap().to_owned();
+    let me = client
+        .send(
+            reqwest::Method::GET,
+            "/v3/auth/user",
+            Request::new().header("Authorization", format!("Token {key}")),
+        )
+        .await;
+    assert_eq!(
+        me.json()["username"],
+        "admin",
+        "ENABLE_DRF_TOKEN_AUTH=True in .env turns the scheme on"
+    );
+}
+
+#[test]
+fn serve_refuses_a_database_without_the_drf_tables_until_migrate() {
+    let dir = migrated();
+    let database = dir.path().join("metax-auth.sqlite3");
+    // An older database: the DRF migration never ran.
+    let downgrade = Command::new("python3")
+        .args(["-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('DROP TABLE drf_tokens'); c.execute('DELETE FROM _sqlx_migrations WHERE version = 3'); c.commit()"])
+        .arg(&database)
+        .status()
+        .unwrap();
+    assert!(downgrade.success());
+    let refused = run(
+        dir.path(),
+        &["serve", "--bind", "127.0.0.1:0"],
+        &[("ENABLE_DRF_TOKEN_AUTH", "True")],
+        "",
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    let message = stderr(&refused);
+    assert_eq!(message.lines().count(), 1, "{message}");
+    assert!(message.contains("run `metax-auth migrate`"), "{message}");
+    assert!(run(dir.path(), &["migrate"], &[], "").status.success());
+    let mut server = ServedBinary::start_with(dir.path(), &[("ENABLE_DRF_TOKEN_AUTH", "True")]);
+    assert!(server.terminate().success());
+}

@@ -11,6 +11,7 @@ mod bearer_tokens;
 mod browser;
 mod cli;
 mod credentials;
+mod drf_tokens;
 mod impersonation;
 mod support;
 mod token_page;

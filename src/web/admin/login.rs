@@ -2,9 +2,11 @@
 //! any, is ended: session fixation), rotates the CSRF cookie and records `last_login`.
 
 use askama::Template;
-use axum::extract::State;
-use axum::http::header::SET_COOKIE;
-use axum::http::{HeaderMap, StatusCode};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::header::{RETRY_AFTER, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
@@ -22,7 +24,7 @@ struct LoginPage {
     chrome: Chrome,
     next: String,
     username: String,
-    error: Option<&'static str>,
+    error: Option<String>,
 }
 
 /// The posted login form.
@@ -35,12 +37,16 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
+/// Django admin's text for a refused login.
+const WRONG_CREDENTIALS: &str = "Please enter the correct username and password for a staff account. Note that both fields may be case-sensitive.";
+
+/// The login form, with an error when there is one.
 fn render(
     csrf: &CsrfCookie,
     state: &AppState,
     next: &str,
     username: String,
-    error: Option<&'static str>,
+    error: Option<String>,
 ) -> Response {
     let page = LoginPage {
         chrome: Chrome::for_session(None, csrf.masked()),
@@ -72,30 +78,41 @@ pub async fn show_login(
     render(&csrf, &state, next, String::new(), None)
 }
 
-/// `POST /v3/admin/login/`.
+/// `POST /v3/admin/login/`. Failed attempts are braked per client and per username.
 pub async fn submit_login(
     State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     csrf: CsrfCookie,
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> Result<Response, HtmlError> {
     let next = safe_next(form.next.as_deref(), ADMIN_INDEX);
+    let client = client.ip().to_string();
+    if let Err(wait) = state.throttle.check(&client, &form.username) {
+        let message = format!("Too many failed login attempts. Try again in {wait} seconds.");
+        let mut response = render(&csrf, &state, next, form.username, Some(message));
+        *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(wait));
+        return Ok(response);
+    }
     let user = state
         .auth
         .check_password(&form.username, &form.password)
         .await?
         .filter(is_admin_user);
     let Some(user) = user else {
+        state.throttle.failed(&client, &form.username);
         return Ok(render(
             &csrf,
             &state,
             next,
             form.username,
-            Some(
-                "Please enter the correct username and password for a staff account. Note that both fields may be case-sensitive.",
-            ),
+            Some(WRONG_CREDENTIALS.to_owned()),
         ));
     };
+    state.throttle.succeeded(&client);
     let cookies = sessions::start(&state, &headers, user.id, None).await?;
     state.store.record_login(user.id, state.clock.now()).await?;
     tracing::info!(user = %user.username, "admin login");

@@ -3,6 +3,7 @@
 //! acquire/release. Only active staff may enter; only superusers may change users or impersonate.
 
 pub mod audit;
+pub mod drf_tokens;
 pub mod hijack;
 pub mod index;
 pub mod login;
@@ -67,7 +68,8 @@ impl FromRequestParts<AppState> for Admin {
         let Ok(csrf) = CsrfCookie::from_request_parts(parts, state).await;
         match caller.filter(|caller| is_admin_user(&caller.user)) {
             Some(caller) => {
-                let chrome = Chrome::for_session(Some(&caller), csrf.masked());
+                let mut chrome = Chrome::for_session(Some(&caller), csrf.masked());
+                chrome.drf_tokens = state.config.enable_drf_token_auth;
                 Ok(Admin { caller, chrome })
             }
             None => {

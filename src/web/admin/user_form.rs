@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::Admin;
 use crate::accounts::{self, Role, clean_username, validate_email};
-use crate::auth::password;
+use crate::auth::{drf_token, password};
 use crate::store::{StoreError, User, UserChanges};
 use crate::web::extract::CsrfForm;
 use crate::web::html::{Chrome, HtmlError, Page};
@@ -207,6 +207,13 @@ pub async fn change_user(
         groups: list(&form.groups),
     };
     state.store.update_user(user.id, &changes).await?;
+    drf_token::on_user_saved(
+        &*state.store,
+        state.config.enable_drf_token_auth,
+        user.id,
+        state.clock.now(),
+    )
+    .await?;
     tracing::info!(admin = %admin.caller.user.username, user = %user.username, "user changed in the admin panel");
     Ok(found("/v3/admin/users/").into_response())
 }
@@ -258,7 +265,16 @@ pub async fn add_user(
         )
         .await
         {
-            Ok(user) => return Ok(found(&format!("/v3/admin/users/{}/", user.id)).into_response()),
+            Ok(user) => {
+                drf_token::on_user_saved(
+                    &*state.store,
+                    state.config.enable_drf_token_auth,
+                    user.id,
+                    state.clock.now(),
+                )
+                .await?;
+                return Ok(found(&format!("/v3/admin/users/{}/", user.id)).into_response());
+            }
             Err(StoreError::Conflict { .. }) => {
                 errors.push("A user with that username already exists.".to_owned())
             }
@@ -317,6 +333,13 @@ pub async fn set_password(
                 None => None,
             };
             state.store.set_password(user.id, hash.as_deref()).await?;
+            drf_token::on_user_saved(
+                &*state.store,
+                state.config.enable_drf_token_auth,
+                user.id,
+                state.clock.now(),
+            )
+            .await?;
             Ok(found(&format!("/v3/admin/users/{}/", user.id)).into_response())
         }
         Err(errors) => Ok(Page(

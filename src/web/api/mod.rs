@@ -1,5 +1,6 @@
 //! The JSON API under `/v3/auth/` (Metax's `users/urls.py` and `views.py`).
 
+pub mod drf;
 pub mod session;
 pub mod tokens;
 pub mod user;

@@ -175,10 +175,11 @@ pub async fn create_token(
         Err(error) => return outcome.error(None, error).await,
     };
     if submission
+        .body
         .field("_method")
         .is_some_and(|method| method.eq_ignore_ascii_case("DELETE"))
     {
-        return match remove(&state, &caller, submission.field("prefix")).await {
+        return match remove(&state, &caller, submission.body.field("prefix")).await {
             Ok(response) => response,
             Err(error) => outcome.error(Some(&caller), error).await,
         };

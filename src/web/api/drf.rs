@@ -1,0 +1,86 @@
+//! `POST /v3/drf-token-auth/` (DRF's `obtain_auth_token`): username and password, as JSON or a
+//! form, in exchange for the user's non-expiring token. No authentication and no CSRF, as in
+//! DRF; failed attempts are braked per client and per username (429 with `Retry-After`).
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::extract::{ConnectInfo, State};
+use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+use crate::auth::drf_token;
+use crate::web::AppState;
+use crate::web::error::ApiError;
+use crate::web::extract::RequestBody;
+
+/// A serializer field: present, a string (numbers are taken as text, like DRF's `CharField`),
+/// not blank.
+fn field(data: &Map<String, Value>, name: &str, errors: &mut Map<String, Value>) -> String {
+    let problem = match data.get(name) {
+        None | Some(Value::Null) => "This field is required.",
+        Some(Value::String(text)) if text.trim().is_empty() => "This field may not be blank.",
+        Some(Value::String(text)) => return text.clone(),
+        Some(Value::Number(number)) => return number.to_string(),
+        Some(_) => "Not a valid string.",
+    };
+    errors.insert(name.to_owned(), json!([problem]));
+    String::new()
+}
+
+fn bad_request(body: Value) -> Response {
+    (StatusCode::BAD_REQUEST, Json(body)).into_response()
+}
+
+/// `POST /v3/drf-token-auth/`.
+pub async fn obtain_token(
+    State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    body: RequestBody,
+) -> Result<Response, ApiError> {
+    let data = match body.value()? {
+        Value::Object(data) => data,
+        other => {
+            let kind = match other {
+                Value::Array(_) => "list",
+                Value::String(_) => "str",
+                Value::Number(_) => "int",
+                Value::Bool(_) => "bool",
+                _ => "NoneType",
+            };
+            return Ok(bad_request(
+                json!({ "non_field_errors": [format!("Invalid data. Expected a dictionary, but got {kind}.")] }),
+            ));
+        }
+    };
+    let mut errors = Map::new();
+    let username = field(&data, "username", &mut errors);
+    let password = field(&data, "password", &mut errors);
+    if !errors.is_empty() {
+        return Ok(bad_request(Value::Object(errors)));
+    }
+    let client = client.ip().to_string();
+    if let Err(wait) = state.throttle.check(&client, &username) {
+        let body = json!({ "detail": format!("Request was throttled. Expected available in {wait} seconds.") });
+        return Ok((
+            StatusCode::TOO_MANY_REQUESTS,
+            [(RETRY_AFTER, wait.to_string())],
+            Json(body),
+        )
+            .into_response());
+    }
+    let Some(user) = state.auth.check_password(&username, &password).await? else {
+        state.throttle.failed(&client, &username);
+        return Ok(bad_request(
+            json!({ "non_field_errors": ["Unable to log in with provided credentials."] }),
+        ));
+    };
+    state.throttle.succeeded(&client);
+    let token = state
+        .store
+        .ensure_drf_token(user.id, &drf_token::new_key(), state.clock.now())
+        .await?;
+    Ok(Json(json!({ "token": token })).into_response())
+}
