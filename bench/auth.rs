@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use metax_auth::accounts::{self, Role};
-use metax_auth::auth::bearer;
+use metax_auth::auth::{Credentials, bearer};
 use metax_auth::clock::Clock;
 use metax_auth::config::Config;
 use metax_auth::store;
@@ -79,7 +79,13 @@ async fn main() {
     ] {
         let started = Instant::now();
         for _ in 0..DIRECT_CALLS {
-            let _ = state.auth.authenticate(Some(header.as_bytes()), None).await;
+            let credentials = Credentials {
+                authorization: Some(header.as_bytes()),
+                session_id: None,
+                sso_cookie: None,
+                csrf: Ok(()),
+            };
+            let _ = state.auth.authenticate(&credentials).await;
         }
         let per_call = started.elapsed() / DIRECT_CALLS;
         println!(

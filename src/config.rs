@@ -36,11 +36,42 @@ pub struct Config {
     /// DRF's non-expiring tokens: `/v3/drf-token-auth/`, `Authorization: Token`, a token for
     /// every saved user (`ENABLE_DRF_TOKEN_AUTH`).
     pub enable_drf_token_auth: bool,
+    /// Fairdata SSO (`ENABLE_SSO_AUTH` and the `SSO_*` settings).
+    pub sso: SsoConfig,
     /// Whether superusers may impersonate other superusers (`HIJACK_ALLOW_SUPERUSERS`).
     pub hijack_allow_superusers: bool,
     /// Longest time a client may take to send a request's headers, its body, or for the whole
     /// request; also how long shutdown waits for requests in flight (`REQUEST_TIMEOUT`).
     pub request_timeout: Duration,
+}
+
+/// Fairdata SSO settings, Metax's names. Missing values while enabled are not a start-up error:
+/// as in Metax, every API request then answers "SSO configuration error." until they are set.
+#[derive(Clone, Debug, Default)]
+pub struct SsoConfig {
+    /// `ENABLE_SSO_AUTH`.
+    pub enabled: bool,
+    /// `SSO_HOST`: the SSO's base URL, e.g. `https://sso.fairdata.fi`.
+    pub host: Option<String>,
+    /// `SSO_SESSION_COOKIE`: the cookie holding the session JWT.
+    pub session_cookie: Option<String>,
+    /// `SSO_SECRET_KEY`: the HS256 key of the session JWT.
+    pub secret_key: Option<Secret>,
+    /// `SSO_METAX_SERVICE_NAME`: our name at the SSO (`service=` in its URLs).
+    pub service_name: Option<String>,
+    /// `SSO_TRUSTED_SERVICE_TOKEN`: credential for the SSO's `user_status`.
+    pub trusted_service_token: Option<Secret>,
+}
+
+impl SsoConfig {
+    /// Whether everything needed for cookie authentication is set (Metax's
+    /// `is_configuration_valid`).
+    pub fn is_complete(&self) -> bool {
+        self.host.is_some()
+            && self.session_cookie.is_some()
+            && self.secret_key.is_some()
+            && self.service_name.is_some()
+    }
 }
 
 /// A setting that could not be used, with the variable's name.
@@ -183,6 +214,24 @@ impl Config {
             enable_drf_token_auth: setting
                 .parse("ENABLE_DRF_TOKEN_AUTH", parse_bool)?
                 .unwrap_or(false),
+            sso: SsoConfig {
+                enabled: setting
+                    .parse("ENABLE_SSO_AUTH", parse_bool)?
+                    .unwrap_or(false),
+                host: setting.parse("SSO_HOST", |value| {
+                    Ok(value.trim_end_matches('/').to_owned())
+                })?,
+                session_cookie: setting
+                    .parse("SSO_SESSION_COOKIE", |value| Ok(value.to_owned()))?,
+                secret_key: setting.parse("SSO_SECRET_KEY", |value| {
+                    Ok(Secret(value.as_bytes().to_vec()))
+                })?,
+                service_name: setting
+                    .parse("SSO_METAX_SERVICE_NAME", |value| Ok(value.to_owned()))?,
+                trusted_service_token: setting.parse("SSO_TRUSTED_SERVICE_TOKEN", |value| {
+                    Ok(Secret(value.as_bytes().to_vec()))
+                })?,
+            },
             hijack_allow_superusers: setting
                 .parse("HIJACK_ALLOW_SUPERUSERS", parse_bool)?
                 .unwrap_or(false),

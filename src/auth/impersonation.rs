@@ -76,6 +76,7 @@ mod tests {
             organization: None,
             admin_organizations: Vec::new(),
             csc_projects: Vec::new(),
+            synced: None,
         }
     }
 

@@ -10,11 +10,13 @@ pub mod header;
 pub mod impersonation;
 pub mod password;
 pub mod session;
+pub mod sso;
 pub mod throttle;
 
 use std::sync::Arc;
 
 use crate::clock::Clock;
+use crate::config::{Config, SsoConfig};
 use crate::store::{ImpersonationEvent, Store, StoreError, User};
 use header::CredentialsProblem;
 use session::SessionKeys;
@@ -30,12 +32,14 @@ pub enum AuthMethod {
     Bearer,
     /// `Authorization: Token` (DRF tokens, when enabled).
     DrfToken,
+    /// The Fairdata SSO session cookie.
+    Sso,
 }
 
 impl AuthMethod {
     /// Whether the browser sends these credentials by itself (so CSRF applies).
     pub fn is_cookie(self) -> bool {
-        matches!(self, AuthMethod::Session)
+        matches!(self, AuthMethod::Session | AuthMethod::Sso)
     }
 }
 
@@ -48,6 +52,8 @@ pub struct Authenticated {
     pub method: AuthMethod,
     /// The superuser behind a session that impersonates `user`.
     pub impersonator: Option<User>,
+    /// A new Fairdata SSO login (details were synced): the CSRF secret is rotated.
+    pub new_login: bool,
 }
 
 /// The user of a live login session, and who impersonates them in it.
@@ -90,9 +96,54 @@ pub enum AuthError {
     /// A valid token of an inactive user.
     #[error("User inactive or deleted.")]
     UserInactive,
+    /// `ENABLE_SSO_AUTH` without the settings it needs.
+    #[error("SSO configuration error.")]
+    SsoConfiguration,
+    /// A session cookie whose JWT is invalid (PyJWT's text).
+    #[error("{0}")]
+    SsoToken(String),
+    /// An SSO session without `fairdata_user.id` or `authenticated_user.id`.
+    #[error("Missing user identifier.")]
+    SsoMissingUser,
+    /// An SSO session without an organization.
+    #[error("Missing organization identifier.")]
+    SsoMissingOrganization,
+    /// A locked Fairdata account.
+    #[error("User account has been deactivated.")]
+    UserLocked,
+    /// A cookie-authenticated unsafe request without a valid CSRF token (Django's reason).
+    #[error("CSRF Failed: {0}")]
+    Csrf(String),
     /// The store failed while checking.
     #[error("store unavailable")]
     Store(#[from] StoreError),
+}
+
+impl AuthError {
+    /// Metax's `code` for this failure (its exception handler adds it to the body).
+    pub fn code(&self) -> &'static str {
+        match self {
+            AuthError::SsoConfiguration => "invalid_sso_configuration",
+            AuthError::SsoMissingUser => "missing_fairdata_user_id",
+            AuthError::SsoMissingOrganization => "missing_organization_id",
+            AuthError::UserLocked => "fairdata_user_locked",
+            _ => "authentication_failed",
+        }
+    }
+}
+
+/// What a request offers as credentials, gathered by the web layer.
+#[derive(Clone, Copy, Debug)]
+pub struct Credentials<'a> {
+    /// The raw `Authorization` header.
+    pub authorization: Option<&'a [u8]>,
+    /// The `sessionid` cookie (already dropped for cross-origin requests).
+    pub session_id: Option<&'a str>,
+    /// The Fairdata SSO session cookie.
+    pub sso_cookie: Option<&'a str>,
+    /// Django's CSRF verdict for this request (`Ok` for safe methods); it counts only when a
+    /// cookie authenticates the request, and is enforced before anything is written.
+    pub csrf: Result<(), &'a str>,
 }
 
 /// Checks credentials against the store. Cheap to clone.
@@ -102,22 +153,18 @@ pub struct Authenticator {
     clock: Clock,
     sessions: SessionKeys,
     drf_tokens: bool,
+    sso: SsoConfig,
 }
 
 impl Authenticator {
-    /// An authenticator over `store`, with session ids hashed by `sessions`; `drf_tokens`
-    /// adds DRF's `Token` scheme at the end of the chain (`ENABLE_DRF_TOKEN_AUTH`).
-    pub fn new(
-        store: Arc<dyn Store>,
-        clock: Clock,
-        sessions: SessionKeys,
-        drf_tokens: bool,
-    ) -> Self {
+    /// An authenticator over `store` with the schemes `config` turns on.
+    pub fn new(store: Arc<dyn Store>, clock: Clock, config: &Config) -> Self {
         Authenticator {
             store,
             clock,
-            sessions,
-            drf_tokens,
+            sessions: SessionKeys::new(config.secret_key.expose()),
+            drf_tokens: config.enable_drf_token_auth,
+            sso: config.sso.clone(),
         }
     }
 
@@ -126,47 +173,95 @@ impl Authenticator {
         &self.sessions
     }
 
-    /// DRF's chain as Metax configures it: Basic, Session, Bearer. `Ok(None)` is anonymous.
+    /// DRF's chain as Metax configures it: SSO cookie, Basic, session, Bearer, then DRF's
+    /// `Token` when enabled. `Ok(None)` is anonymous.
     pub async fn authenticate(
         &self,
-        authorization: Option<&[u8]>,
-        session_id: Option<&str>,
+        credentials: &Credentials<'_>,
     ) -> Result<Option<Authenticated>, AuthError> {
-        let header = authorization.unwrap_or_default();
-        if let Some(credentials) = header::credentials_for(header, "basic") {
-            let user = self.basic(credentials).await?;
-            return Ok(Some(Authenticated {
-                user,
-                method: AuthMethod::Basic,
-                impersonator: None,
-            }));
+        let direct = |user, method| Authenticated {
+            user,
+            method,
+            impersonator: None,
+            new_login: false,
+        };
+        if let Some(caller) = self.sso_session(credentials).await? {
+            return Ok(Some(caller));
         }
-        if let Some(SessionCaller { user, impersonator }) = self.session(session_id).await? {
+        let header = credentials.authorization.unwrap_or_default();
+        if let Some(basic) = header::credentials_for(header, "basic") {
+            return Ok(Some(direct(self.basic(basic).await?, AuthMethod::Basic)));
+        }
+        if let Some(SessionCaller { user, impersonator }) =
+            self.session(credentials.session_id).await?
+        {
+            credentials
+                .csrf
+                .map_err(|reason| AuthError::Csrf(reason.to_owned()))?;
             return Ok(Some(Authenticated {
                 user,
                 method: AuthMethod::Session,
                 impersonator,
+                new_login: false,
             }));
         }
-        if let Some(credentials) = header::credentials_for(header, "bearer") {
-            let user = self.bearer(credentials).await?;
-            return Ok(Some(Authenticated {
-                user,
-                method: AuthMethod::Bearer,
-                impersonator: None,
-            }));
+        if let Some(bearer) = header::credentials_for(header, "bearer") {
+            return Ok(Some(direct(self.bearer(bearer).await?, AuthMethod::Bearer)));
         }
         if self.drf_tokens
-            && let Some(credentials) = header::credentials_for(header, "token")
+            && let Some(token) = header::credentials_for(header, "token")
         {
-            let user = self.drf_token(credentials).await?;
-            return Ok(Some(Authenticated {
-                user,
-                method: AuthMethod::DrfToken,
-                impersonator: None,
-            }));
+            return Ok(Some(direct(
+                self.drf_token(token).await?,
+                AuthMethod::DrfToken,
+            )));
         }
         Ok(None)
+    }
+
+    /// Whether SSO is on and configured; on but incomplete is an error for every request.
+    pub fn sso_settings(&self) -> Result<Option<&SsoConfig>, AuthError> {
+        match (self.sso.enabled, self.sso.is_complete()) {
+            (false, _) => Ok(None),
+            (true, false) => Err(AuthError::SsoConfiguration),
+            (true, true) => Ok(Some(&self.sso)),
+        }
+    }
+
+    /// Metax's `SSOAuthentication`: a valid session cookie authenticates its user, created on
+    /// first sight; a newer SSO login syncs their details (`new_login`). All checks, CSRF
+    /// included, come before the write.
+    async fn sso_session(
+        &self,
+        credentials: &Credentials<'_>,
+    ) -> Result<Option<Authenticated>, AuthError> {
+        let Some(settings) = self.sso_settings()? else {
+            return Ok(None);
+        };
+        let (Some(cookie), Some(key)) = (credentials.sso_cookie, settings.secret_key.as_ref())
+        else {
+            return Ok(None);
+        };
+        let now = self.clock.now();
+        let Some(session) = sso::parse(cookie, key.expose(), now)? else {
+            return Ok(None);
+        };
+        credentials
+            .csrf
+            .map_err(|reason| AuthError::Csrf(reason.to_owned()))?;
+        let (user, new_login) = self
+            .store
+            .sync_sso_user(&session.username, &session.profile, session.initiated, now)
+            .await?;
+        if !user.is_active {
+            return Err(AuthError::UserLocked);
+        }
+        Ok(Some(Authenticated {
+            user,
+            method: AuthMethod::Sso,
+            impersonator: None,
+            new_login,
+        }))
     }
 
     /// DRF's `TokenAuthentication`.

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 
 pub use models::{
     BearerToken, BearerTokenMatch, DrfToken, ImpersonationEvent, NewBearerToken, NewSession,
-    NewUser, Session, User, UserChanges,
+    NewUser, Session, SsoProfile, User, UserChanges,
 };
 
 use crate::config::DatabaseUrl;
@@ -137,6 +137,17 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(Vec<DrfToken>, i64), StoreError>;
     /// Deletes the user's DRF token.
     async fn delete_drf_token(&self, user_id: i64) -> Result<(), StoreError>;
+
+    /// The SSO user called `username`, created (active, no usable password) if new, with the
+    /// session's details written when `initiated` is newer than the last sync. Returns the user
+    /// and whether details were written (a new login). One transaction.
+    async fn sync_sso_user(
+        &self,
+        username: &str,
+        profile: &SsoProfile,
+        initiated: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(User, bool), StoreError>;
 
     /// Appends to the impersonation audit log.
     async fn record_impersonation(&self, event: &ImpersonationEvent) -> Result<(), StoreError>;

@@ -38,6 +38,8 @@ pub struct User {
     pub admin_organizations: Vec<String>,
     /// CSC projects the user belongs to.
     pub csc_projects: Vec<String>,
+    /// When the details were last synced from Fairdata SSO.
+    pub synced: Option<DateTime<Utc>>,
 }
 
 impl fmt::Debug for User {
@@ -196,4 +198,23 @@ pub struct DrfToken {
     pub username: String,
     /// Creation time.
     pub created: DateTime<Utc>,
+}
+
+/// User details from a Fairdata SSO session (or `user_status`), written in one update.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SsoProfile {
+    /// Given name.
+    pub first_name: String,
+    /// Family name.
+    pub last_name: String,
+    /// Email address.
+    pub email: String,
+    /// Home organization id.
+    pub organization: String,
+    /// Fairdata user id.
+    pub fairdata_username: String,
+    /// CSC projects (IDA).
+    pub csc_projects: Vec<String>,
+    /// Organizations administered (Qvain).
+    pub admin_organizations: Vec<String>,
 }

@@ -14,7 +14,7 @@ use sqlx::{FromRow, Row};
 
 use super::{
     BearerToken, BearerTokenMatch, DrfToken, ImpersonationEvent, NewBearerToken, NewSession,
-    NewUser, Session, Store, StoreError, User, UserChanges,
+    NewUser, Session, SsoProfile, Store, StoreError, User, UserChanges,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -25,7 +25,8 @@ macro_rules! user_columns {
     () => {
         "users.id, users.username, users.password, users.email, users.first_name, users.last_name, \
          users.is_staff, users.is_superuser, users.is_active, users.date_joined, users.last_login, \
-         users.fairdata_username, users.organization, users.admin_organizations, users.csc_projects"
+         users.fairdata_username, users.organization, users.admin_organizations, users.csc_projects, \
+         users.synced"
     };
 }
 
@@ -98,6 +99,7 @@ struct UserRow {
     organization: Option<String>,
     admin_organizations: String,
     csc_projects: String,
+    synced: Option<i64>,
 }
 
 impl From<UserRow> for User {
@@ -118,6 +120,7 @@ impl From<UserRow> for User {
             organization: row.organization,
             admin_organizations: json_list(&row.admin_organizations),
             csc_projects: json_list(&row.csc_projects),
+            synced: row.synced.map(from_micros),
         }
     }
 }
@@ -648,5 +651,63 @@ impl Store for SqliteStore {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    async fn sync_sso_user(
+        &self,
+        username: &str,
+        profile: &SsoProfile,
+        initiated: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(User, bool), StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        sqlx::query("INSERT INTO users (username, password, date_joined) VALUES (?, NULL, ?) ON CONFLICT (username) DO NOTHING")
+            .bind(username)
+            .bind(micros(now))
+            .execute(&mut *transaction)
+            .await?;
+        let updated = sqlx::query(
+            "UPDATE users SET first_name = ?, last_name = ?, email = ?, organization = ?, fairdata_username = ?, \
+             csc_projects = ?, admin_organizations = ?, is_active = 1, synced = ? \
+             WHERE username = ? AND (synced IS NULL OR synced < ?)",
+        )
+        .bind(&profile.first_name)
+        .bind(&profile.last_name)
+        .bind(&profile.email)
+        .bind(&profile.organization)
+        .bind(&profile.fairdata_username)
+        .bind(json_text(&profile.csc_projects))
+        .bind(json_text(&profile.admin_organizations))
+        .bind(micros(initiated))
+        .bind(username)
+        .bind(micros(initiated))
+        .execute(&mut *transaction)
+        .await?
+        .rows_affected()
+            > 0;
+        if updated {
+            sqlx::query(
+                "INSERT INTO groups (name) VALUES ('fairdata_users') ON CONFLICT (name) DO NOTHING",
+            )
+            .execute(&mut *transaction)
+            .await?;
+            sqlx::query(
+                "INSERT OR IGNORE INTO user_groups (user_id, group_id) \
+                 SELECT users.id, groups.id FROM users, groups WHERE users.username = ? AND groups.name = 'fairdata_users'",
+            )
+            .bind(username)
+            .execute(&mut *transaction)
+            .await?;
+        }
+        let user = sqlx::query_as::<_, UserRow>(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE username = ?"
+        ))
+        .bind(username)
+        .fetch_one(&mut *transaction)
+        .await?;
+        transaction.commit().await?;
+        Ok((user.into(), updated))
     }
 }

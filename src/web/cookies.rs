@@ -2,7 +2,7 @@
 //! `Set-Cookie` carries the same attributes (Django's defaults: `Path=/`, `SameSite=Lax`,
 //! `HttpOnly` on the session only, `Secure` when configured).
 
-use axum::http::header::COOKIE;
+use axum::http::header::{COOKIE, ORIGIN};
 use axum::http::{HeaderMap, HeaderValue};
 use cookie::{Cookie, SameSite};
 
@@ -26,6 +26,24 @@ pub fn read<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .filter_map(|pair| pair.trim().split_once('='))
         .rfind(|(key, _)| *key == name)
         .map(|(_, value)| value.trim_matches('"'))
+}
+
+/// The `sessionid` cookie, except on cross-origin requests (an `Origin` with `Sec-Fetch-Site`
+/// other than `same-origin`/`none`), which may use only the SSO and CSRF cookies (Metax's
+/// `SameOriginCookiesMiddleware`).
+pub fn session_id(headers: &HeaderMap) -> Option<&str> {
+    let cross_origin = headers.contains_key(ORIGIN)
+        && !matches!(
+            headers
+                .get("sec-fetch-site")
+                .and_then(|value| value.to_str().ok()),
+            Some("same-origin" | "none")
+        );
+    if cross_origin {
+        None
+    } else {
+        read(headers, SESSION_COOKIE)
+    }
 }
 
 fn build(

@@ -19,9 +19,6 @@ pub enum ApiError {
     /// No credentials at all.
     #[error("Authentication credentials were not provided.")]
     NotAuthenticated,
-    /// A cookie-authenticated unsafe request without a valid CSRF token; the reason is Django's.
-    #[error("CSRF Failed: {0}")]
-    Csrf(String),
     /// knox's per-user limit.
     #[error("Maximum amount of tokens allowed per user exceeded.")]
     TokenLimit,
@@ -54,10 +51,9 @@ impl ApiError {
             ApiError::Auth(AuthError::Store(_)) | ApiError::Store(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
-            ApiError::Auth(_)
-            | ApiError::NotAuthenticated
-            | ApiError::Csrf(_)
-            | ApiError::TokenLimit => StatusCode::FORBIDDEN,
+            ApiError::Auth(_) | ApiError::NotAuthenticated | ApiError::TokenLimit => {
+                StatusCode::FORBIDDEN
+            }
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -106,10 +102,11 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         self.log();
         let body = match &self {
-            ApiError::Auth(AuthError::Store(_)) => json!({ "detail": self.message() }),
-            ApiError::Auth(_) => {
-                json!({ "detail": self.message(), "code": "authentication_failed" })
+            // DRF raises CSRF failures as PermissionDenied: Metax adds no code to those.
+            ApiError::Auth(AuthError::Store(_) | AuthError::Csrf(_)) => {
+                json!({ "detail": self.message() })
             }
+            ApiError::Auth(error) => json!({ "detail": self.message(), "code": error.code() }),
             ApiError::TokenLimit => json!({ "error": self.message() }),
             _ => json!({ "detail": self.message() }),
         };

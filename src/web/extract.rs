@@ -21,7 +21,7 @@ use super::cookies;
 use super::error::ApiError;
 use super::html::HtmlError;
 use crate::auth::csrf::{self, TokenSource};
-use crate::auth::{Authenticated, SessionCaller};
+use crate::auth::{Authenticated, Credentials, SessionCaller};
 use crate::config::Config;
 
 /// The form field Django reads the CSRF token from.
@@ -85,22 +85,61 @@ fn origin_matches(trusted: &str, origin: &str) -> bool {
     }
 }
 
-/// Runs DRF's chain and, for session-authenticated unsafe requests, the CSRF check.
+/// Runs DRF's chain with the request's credentials and CSRF verdict; a new SSO login rotates
+/// the CSRF secret (the `CsrfRotation` slot puts the new cookie on the response).
 async fn authenticate_api(
     parts: &Parts,
     state: &AppState,
     form_token: Option<&str>,
 ) -> Result<Option<Authenticated>, ApiError> {
-    let authorization = parts.headers.get(AUTHORIZATION).map(HeaderValue::as_bytes);
-    let session_id = cookies::read(&parts.headers, cookies::SESSION_COOKIE);
-    let caller = state.auth.authenticate(authorization, session_id).await?;
-    if let Some(caller) = &caller
-        && caller.method.is_cookie()
-        && is_unsafe(&parts.method)
+    let verdict = if is_unsafe(&parts.method) {
+        verify_csrf(&parts.headers, form_token, &state.config)
+    } else {
+        Ok(())
+    };
+    let sso_cookie = state
+        .config
+        .sso
+        .session_cookie
+        .as_deref()
+        .and_then(|name| cookies::read(&parts.headers, name));
+    let credentials = Credentials {
+        authorization: parts.headers.get(AUTHORIZATION).map(HeaderValue::as_bytes),
+        session_id: cookies::session_id(&parts.headers),
+        sso_cookie,
+        csrf: verdict.as_ref().map(|_| ()).map_err(String::as_str),
+    };
+    let caller = state.auth.authenticate(&credentials).await?;
+    if caller.as_ref().is_some_and(|caller| caller.new_login)
+        && let Some(rotation) = parts.extensions.get::<CsrfRotation>()
     {
-        verify_csrf(&parts.headers, form_token, &state.config).map_err(ApiError::Csrf)?;
+        rotation.rotate();
     }
     Ok(caller)
+}
+
+/// Where a handler's extractors leave a rotated CSRF secret for the response (see
+/// `web::rotate_csrf_cookie`).
+#[derive(Clone, Debug, Default)]
+pub struct CsrfRotation(std::sync::Arc<std::sync::Mutex<Option<String>>>);
+
+impl CsrfRotation {
+    /// Makes a new secret (once per request) and returns it.
+    pub fn rotate(&self) -> String {
+        let mut slot = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        slot.get_or_insert_with(csrf::new_secret).clone()
+    }
+
+    /// The rotated secret, if any.
+    pub fn rotated(&self) -> Option<String> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
 }
 
 /// The API caller, if any; refused credentials are an error, absent ones are `None`.
@@ -290,8 +329,12 @@ impl FromRequestParts<AppState> for SessionUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let session_id = cookies::read(&parts.headers, cookies::SESSION_COOKIE);
-        Ok(SessionUser(state.auth.session(session_id).await?))
+        Ok(SessionUser(
+            state
+                .auth
+                .session(cookies::session_id(&parts.headers))
+                .await?,
+        ))
     }
 }
 
@@ -360,31 +403,17 @@ impl FromRequestParts<AppState> for QueryParams {
     }
 }
 
-/// The caller's CSRF secret; `fresh` when it has to be set as a new cookie.
+/// The caller's CSRF secret: the cookie's, or a new one that the `CsrfRotation` slot puts on
+/// the response as the `csrftoken` cookie (Django's `get_token`).
 pub struct CsrfCookie {
     /// The 32-character secret.
     pub secret: String,
-    /// Whether the response must set it.
-    pub fresh: bool,
 }
 
 impl CsrfCookie {
-    /// A brand-new secret (Django's `rotate_token`, used at login).
-    pub fn rotated() -> Self {
-        CsrfCookie {
-            secret: csrf::new_secret(),
-            fresh: true,
-        }
-    }
-
     /// A masked token for a form or for `metax_csrf_token`.
     pub fn masked(&self) -> String {
         csrf::mask(&self.secret)
-    }
-
-    /// The `Set-Cookie` value when the cookie is new.
-    pub fn set_cookie(&self, config: &Config) -> Option<HeaderValue> {
-        self.fresh.then(|| cookies::csrf(&self.secret, config))
     }
 }
 
@@ -395,44 +424,13 @@ impl FromRequestParts<AppState> for CsrfCookie {
         parts: &mut Parts,
         _state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        Ok(
-            match cookies::read(&parts.headers, cookies::CSRF_COOKIE).and_then(csrf::cookie_secret)
-            {
-                Some(secret) => CsrfCookie {
-                    secret,
-                    fresh: false,
-                },
-                None => CsrfCookie::rotated(),
-            },
-        )
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::origin_matches;
-
-    #[test]
-    fn trusted_origins_with_wildcards() {
-        assert!(origin_matches(
-            "https://metax.example.org",
-            "https://metax.example.org"
-        ));
-        assert!(origin_matches(
-            "https://*.example.org",
-            "https://qvain.example.org"
-        ));
-        assert!(!origin_matches(
-            "https://*.example.org",
-            "http://qvain.example.org"
-        ));
-        assert!(!origin_matches(
-            "https://*.example.org",
-            "https://evilexample.org"
-        ));
-        assert!(!origin_matches(
-            "https://*.example.org",
-            "https://example.org.evil.net"
-        ));
+        let rotation = parts.extensions.get::<CsrfRotation>();
+        let secret = rotation
+            .and_then(CsrfRotation::rotated)
+            .or_else(|| {
+                cookies::read(&parts.headers, cookies::CSRF_COOKIE).and_then(csrf::cookie_secret)
+            })
+            .unwrap_or_else(|| rotation.map_or_else(csrf::new_secret, CsrfRotation::rotate));
+        Ok(CsrfCookie { secret })
     }
 }

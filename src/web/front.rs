@@ -3,7 +3,6 @@
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::http::header::SET_COOKIE;
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
@@ -22,15 +21,6 @@ pub async fn show_front_page(
     SessionUser(user): SessionUser,
     csrf: CsrfCookie,
 ) -> Response {
-    let mut response = Page(
-        StatusCode::OK,
-        FrontPage {
-            chrome: Chrome::for_session(user.as_ref(), csrf.masked()),
-        },
-    )
-    .into_response();
-    if let Some(cookie) = csrf.set_cookie(&state.config) {
-        response.headers_mut().append(SET_COOKIE, cookie);
-    }
-    response
+    let chrome = Chrome::for_session(user.as_ref(), csrf.masked()).configured(&state.config);
+    Page(StatusCode::OK, FrontPage { chrome }).into_response()
 }

@@ -7,6 +7,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::auth::{Authenticated, SessionCaller};
+use crate::config::Config;
 use crate::store::{StoreError, User};
 
 /// What every page's frame shows about the visitor.
@@ -22,6 +23,8 @@ pub struct Chrome {
     pub impersonator: Option<String>,
     /// Whether the admin sidebar lists DRF's "Tokens" table.
     pub drf_tokens: bool,
+    /// Whether to offer "Log in with Fairdata SSO".
+    pub sso_login: bool,
 }
 
 impl Chrome {
@@ -32,7 +35,15 @@ impl Chrome {
             csrf_token,
             impersonator: impersonator.map(|user| user.username.clone()),
             drf_tokens: false,
+            sso_login: false,
         }
+    }
+
+    /// Adds what the settings switch on (DRF's "Tokens" table, the SSO login link).
+    pub fn configured(mut self, config: &Config) -> Self {
+        self.drf_tokens = config.enable_drf_token_auth;
+        self.sso_login = config.sso.enabled;
+        self
     }
 
     /// The frame for a session visitor (admin pages, front page).

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::header::{
     CACHE_CONTROL, CONTENT_SECURITY_POLICY, LOCATION, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
     X_FRAME_OPTIONS,
@@ -30,7 +30,6 @@ use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::auth::Authenticator;
-use crate::auth::session::SessionKeys;
 use crate::auth::throttle::Throttle;
 use crate::clock::Clock;
 use crate::config::Config;
@@ -63,12 +62,7 @@ pub struct AppState {
 impl AppState {
     /// State for a server over `store`.
     pub fn new(config: Config, store: Arc<dyn Store>, clock: Clock) -> Self {
-        let auth = Authenticator::new(
-            store.clone(),
-            clock.clone(),
-            SessionKeys::new(config.secret_key.expose()),
-            config.enable_drf_token_auth,
-        );
+        let auth = Authenticator::new(store.clone(), clock.clone(), &config);
         AppState {
             config: Arc::new(config),
             store,
@@ -144,6 +138,25 @@ async fn limit_header_size(
             .into_response();
     }
     next.run(request).await
+}
+
+/// Gives every request a `CsrfRotation` slot and sets the `csrftoken` cookie when a handler
+/// or extractor put a new secret in it (a first visit, or a new SSO login).
+async fn rotate_csrf_cookie(
+    State(state): State<AppState>,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let rotation = extract::CsrfRotation::default();
+    request.extensions_mut().insert(rotation.clone());
+    let mut response = next.run(request).await;
+    if let Some(secret) = rotation.rotated() {
+        response.headers_mut().append(
+            axum::http::header::SET_COOKIE,
+            cookies::csrf(&secret, &state.config),
+        );
+    }
+    response
 }
 
 /// Every route of the service.
@@ -253,6 +266,10 @@ pub fn router(state: AppState) -> Router {
         .merge(routes)
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            rotate_csrf_cookie,
+        ))
         .layer(axum::middleware::from_fn(limit_header_size))
         .layer(SetResponseHeaderLayer::if_not_present(
             X_FRAME_OPTIONS,

@@ -4,8 +4,8 @@
 
 use axum::http::{HeaderMap, HeaderValue};
 
-use super::extract::CsrfCookie;
 use super::{AppState, cookies};
+use crate::auth::csrf;
 use crate::auth::session::SessionKeys;
 use crate::store::{NewSession, StoreError};
 
@@ -45,9 +45,8 @@ pub async fn start(
             impersonator_id,
         })
         .await?;
-    let csrf = CsrfCookie::rotated();
     Ok([
         cookies::session(&session_id, &state.config),
-        cookies::csrf(&csrf.secret, &state.config),
+        cookies::csrf(&csrf::new_secret(), &state.config),
     ])
 }

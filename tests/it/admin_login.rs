@@ -218,10 +218,26 @@ async fn session_requests_need_csrf_on_unsafe_methods_only() {
             "/v3/auth/tokens",
             browser
                 .with_csrf(Request::new())
-                .header("Origin", "https://evil.example"),
+                .header("Origin", "https://evil.example")
+                .header("Sec-Fetch-Site", "same-origin"),
         )
         .await;
     assert_eq!(foreign.status, StatusCode::FORBIDDEN);
+    let cross_site = browser
+        .send(
+            Method::POST,
+            "/v3/auth/tokens",
+            browser
+                .with_csrf(Request::new())
+                .header("Origin", "https://evil.example")
+                .header("Sec-Fetch-Site", "cross-site"),
+        )
+        .await;
+    assert_eq!(
+        cross_site.json(),
+        json!({ "detail": "Authentication credentials were not provided." }),
+        "cross-origin requests do not see the session cookie (Metax's SameOriginCookiesMiddleware)"
+    );
     assert!(
         foreign.json()["detail"]
             .as_str()

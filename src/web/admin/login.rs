@@ -49,16 +49,12 @@ fn render(
     error: Option<String>,
 ) -> Response {
     let page = LoginPage {
-        chrome: Chrome::for_session(None, csrf.masked()),
+        chrome: Chrome::for_session(None, csrf.masked()).configured(&state.config),
         next: next.to_owned(),
         username,
         error,
     };
-    let mut response = Page(StatusCode::OK, page).into_response();
-    if let Some(cookie) = csrf.set_cookie(&state.config) {
-        response.headers_mut().append(SET_COOKIE, cookie);
-    }
-    response
+    Page(StatusCode::OK, page).into_response()
 }
 
 /// `GET /v3/admin/login/`: the form (a logged-in staff user goes straight on).

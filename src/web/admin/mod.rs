@@ -65,11 +65,11 @@ impl FromRequestParts<AppState> for Admin {
         let SessionUser(caller) = SessionUser::from_request_parts(parts, state)
             .await
             .map_err(IntoResponse::into_response)?;
-        let Ok(csrf) = CsrfCookie::from_request_parts(parts, state).await;
         match caller.filter(|caller| is_admin_user(&caller.user)) {
             Some(caller) => {
-                let mut chrome = Chrome::for_session(Some(&caller), csrf.masked());
-                chrome.drf_tokens = state.config.enable_drf_token_auth;
+                let Ok(csrf) = CsrfCookie::from_request_parts(parts, state).await;
+                let chrome =
+                    Chrome::for_session(Some(&caller), csrf.masked()).configured(&state.config);
                 Ok(Admin { caller, chrome })
             }
             None => {

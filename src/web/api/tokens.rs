@@ -7,7 +7,6 @@
 use askama::Template;
 use axum::Json;
 use axum::extract::State;
-use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -88,15 +87,12 @@ impl Outcome<'_> {
             None => Vec::new(),
         };
         let page = TokensPage {
-            chrome: Chrome::for_caller(caller, self.csrf.masked()),
+            chrome: Chrome::for_caller(caller, self.csrf.masked()).configured(&self.state.config),
             tokens: tokens.iter().map(ListedToken::from).collect(),
             created,
             error,
         };
-        let mut response = Page(status, page).into_response();
-        if let Some(cookie) = self.csrf.set_cookie(&self.state.config) {
-            response.headers_mut().append(SET_COOKIE, cookie);
-        }
+        let response = Page(status, page).into_response();
         Ok(response)
     }
 

@@ -3,7 +3,6 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::header::SET_COOKIE;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
@@ -37,9 +36,5 @@ pub async fn show_user(
         admin_organizations: user.admin_organizations,
         csc_projects: user.csc_projects,
     };
-    let mut response = Json(body).into_response();
-    if let Some(cookie) = csrf.set_cookie(&state.config) {
-        response.headers_mut().append(SET_COOKIE, cookie);
-    }
-    Ok(response)
+    Ok(Json(body).into_response())
 }
