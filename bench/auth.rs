@@ -83,6 +83,7 @@ async fn main() {
                 authorization: Some(header.as_bytes()),
                 session_id: None,
                 sso_cookie: None,
+                client: None,
                 csrf: Ok(()),
             };
             let _ = state.auth.authenticate(&credentials).await;

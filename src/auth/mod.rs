@@ -20,6 +20,7 @@ use crate::config::{Config, SsoConfig};
 use crate::store::{ImpersonationEvent, Store, StoreError, User};
 use header::CredentialsProblem;
 use session::SessionKeys;
+use throttle::Throttle;
 
 /// How a request was authenticated; cookie-based methods need a CSRF token on unsafe requests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,6 +112,9 @@ pub enum AuthError {
     /// A locked Fairdata account.
     #[error("User account has been deactivated.")]
     UserLocked,
+    /// Too many failed password checks; retry after this many seconds.
+    #[error("Request was throttled. Expected available in {0} seconds.")]
+    Throttled(u64),
     /// A cookie-authenticated unsafe request without a valid CSRF token (Django's reason).
     #[error("CSRF Failed: {0}")]
     Csrf(String),
@@ -141,6 +145,8 @@ pub struct Credentials<'a> {
     pub session_id: Option<&'a str>,
     /// The Fairdata SSO session cookie.
     pub sso_cookie: Option<&'a str>,
+    /// The client's address, for the brute-force brake on Basic credentials.
+    pub client: Option<std::net::IpAddr>,
     /// Django's CSRF verdict for this request (`Ok` for safe methods); it counts only when a
     /// cookie authenticates the request, and is enforced before anything is written.
     pub csrf: Result<(), &'a str>,
@@ -154,6 +160,7 @@ pub struct Authenticator {
     sessions: SessionKeys,
     drf_tokens: bool,
     sso: SsoConfig,
+    throttle: Arc<Throttle>,
 }
 
 impl Authenticator {
@@ -165,6 +172,7 @@ impl Authenticator {
             sessions: SessionKeys::new(config.secret_key.expose()),
             drf_tokens: config.enable_drf_token_auth,
             sso: config.sso.clone(),
+            throttle: Arc::default(),
         }
     }
 
@@ -190,7 +198,10 @@ impl Authenticator {
         }
         let header = credentials.authorization.unwrap_or_default();
         if let Some(basic) = header::credentials_for(header, "basic") {
-            return Ok(Some(direct(self.basic(basic).await?, AuthMethod::Basic)));
+            return Ok(Some(direct(
+                self.basic(basic, credentials.client).await?,
+                AuthMethod::Basic,
+            )));
         }
         if let Some(SessionCaller { user, impersonator }) =
             self.session(credentials.session_id).await?
@@ -354,6 +365,7 @@ impl Authenticator {
     async fn basic(
         &self,
         credentials: Result<&[u8], CredentialsProblem>,
+        client: Option<std::net::IpAddr>,
     ) -> Result<User, AuthError> {
         let credentials = credentials.map_err(|problem| match problem {
             CredentialsProblem::Missing => AuthError::BasicHeaderMissing,
@@ -361,9 +373,30 @@ impl Authenticator {
         })?;
         let (username, password) =
             basic::decode(credentials).ok_or(AuthError::BasicHeaderEncoding)?;
-        self.check_password(&username, &password)
+        let client = client
+            .map(|address| address.to_string())
+            .unwrap_or_default();
+        self.check_password_braked(&client, &username, &password)
             .await?
             .ok_or(AuthError::InvalidCredentials)
+    }
+
+    /// `check_password` behind the brute-force brake: refused with `Throttled` while `client`
+    /// or `username` is braked; a wrong password counts as a failure.
+    pub async fn check_password_braked(
+        &self,
+        client: &str,
+        username: &str,
+        password: &str,
+    ) -> Result<Option<User>, AuthError> {
+        self.throttle
+            .check(client, username)
+            .map_err(AuthError::Throttled)?;
+        let user = self.check_password(username, password).await?;
+        if user.is_none() {
+            self.throttle.failed(client, username);
+        }
+        Ok(user)
     }
 
     async fn bearer(

@@ -1,8 +1,8 @@
-//! Brute-force brake for the password endpoints (`/v3/drf-token-auth/`, the admin login): failed
-//! attempts are counted per client address and per username in a fixed window; past the limit
-//! the endpoint answers 429 with `Retry-After` until the window ends. The per-username limit is
-//! higher than the per-client one, so an attacker elsewhere delays the real user at most one
-//! window, never for good. Counts live in memory (per instance) and the map is bounded.
+//! Brute-force brake for password checks (`/v3/drf-token-auth/`, the admin login, HTTP Basic): failed
+//! attempts (HTTP Basic included) are counted per client address and per username in a fixed
+//! window; past the limit the request answers 429 with `Retry-After` until the window ends. The
+//! per-username limit brakes only clients that have failed themselves, so others' failures never
+//! lock the real user out. Counts live in memory (per instance) and the map is bounded.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -24,32 +24,37 @@ pub struct Throttle {
 }
 
 impl Throttle {
-    fn keys(client: &str, username: &str) -> [(String, u32); 2] {
-        [
-            (format!("client:{client}"), PER_CLIENT),
-            (format!("user:{username}"), PER_USERNAME),
-        ]
-    }
-
-    /// `Err(seconds to wait)` while this client or username is over its limit.
+    /// `Err(seconds to wait)` while this client is over its limit, or the username is and this
+    /// client has failed against something in the window too (a client with a clean record, such
+    /// as the real user's, is never braked by others' failures).
     pub fn check(&self, client: &str, username: &str) -> Result<(), u64> {
         let now = Instant::now();
         let failures = self
             .failures
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let wait = Self::keys(client, username)
-            .iter()
-            .filter_map(|(key, limit)| failures.get(key).filter(|(count, _)| count >= limit))
-            .filter_map(|(_, started)| (*started + WINDOW).checked_duration_since(now))
-            .max();
-        match wait {
-            Some(wait) => Err(wait.as_secs().max(1)),
+        let live = |key: &str| {
+            failures
+                .get(key)
+                .filter(|(_, started)| now.duration_since(*started) < WINDOW)
+                .copied()
+        };
+        let client_record = live(&format!("client:{client}"));
+        let over = |record: Option<(u32, Instant)>, limit: u32| {
+            record.filter(|(count, _)| *count >= limit)
+        };
+        let braked = over(client_record, PER_CLIENT)
+            .or_else(|| client_record.and(over(live(&format!("user:{username}")), PER_USERNAME)));
+        match braked {
+            Some((_, started)) => Err((started + WINDOW)
+                .saturating_duration_since(now)
+                .as_secs()
+                .max(1)),
             None => Ok(()),
         }
     }
 
-    /// Counts a failed attempt.
+    /// Counts a failed attempt. A success resets nothing: failures age out with the window.
     pub fn failed(&self, client: &str, username: &str) {
         let now = Instant::now();
         let mut failures = self
@@ -59,22 +64,13 @@ impl Throttle {
         if failures.len() >= MAX_ENTRIES {
             failures.retain(|_, (_, started)| now.duration_since(*started) < WINDOW);
         }
-        for (key, _) in Self::keys(client, username) {
+        for key in [format!("client:{client}"), format!("user:{username}")] {
             let entry = failures.entry(key).or_insert((0, now));
             if now.duration_since(entry.1) >= WINDOW {
                 *entry = (0, now);
             }
             entry.0 += 1;
         }
-    }
-
-    /// Forgets the client's failures after a success.
-    pub fn succeeded(&self, client: &str) {
-        let mut failures = self
-            .failures
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        failures.remove(&format!("client:{client}"));
     }
 }
 
@@ -83,7 +79,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn limits_per_client_then_per_username() {
+    fn limits_per_client_then_per_username_for_clients_that_failed() {
         let throttle = Throttle::default();
         for _ in 0..PER_CLIENT {
             assert!(throttle.check("1.1.1.1", "alice").is_ok());
@@ -91,18 +87,16 @@ mod tests {
         }
         let wait = throttle.check("1.1.1.1", "bob").unwrap_err();
         assert!(wait > 0 && wait <= WINDOW.as_secs());
-        assert!(
-            throttle.check("2.2.2.2", "alice").is_ok(),
-            "another client may still try alice"
-        );
         for _ in PER_CLIENT..PER_USERNAME {
             throttle.failed("2.2.2.2", "alice");
         }
         assert!(
-            throttle.check("3.3.3.3", "alice").is_err(),
-            "alice is now braked everywhere"
+            throttle.check("2.2.2.2", "alice").is_err(),
+            "a failing client is braked for alice"
         );
-        throttle.succeeded("1.1.1.1");
-        assert!(throttle.check("1.1.1.1", "bob").is_ok());
+        assert!(
+            throttle.check("3.3.3.3", "alice").is_ok(),
+            "a clean client (the real alice) is not"
+        );
     }
 }

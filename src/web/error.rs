@@ -51,6 +51,7 @@ impl ApiError {
             ApiError::Auth(AuthError::Store(_)) | ApiError::Store(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
+            ApiError::Auth(AuthError::Throttled(_)) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Auth(_) | ApiError::NotAuthenticated | ApiError::TokenLimit => {
                 StatusCode::FORBIDDEN
             }
@@ -102,14 +103,21 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         self.log();
         let body = match &self {
-            // DRF raises CSRF failures as PermissionDenied: Metax adds no code to those.
-            ApiError::Auth(AuthError::Store(_) | AuthError::Csrf(_)) => {
+            // DRF raises CSRF failures as PermissionDenied and throttling as Throttled: Metax adds
+            // no code to those.
+            ApiError::Auth(AuthError::Store(_) | AuthError::Csrf(_) | AuthError::Throttled(_)) => {
                 json!({ "detail": self.message() })
             }
             ApiError::Auth(error) => json!({ "detail": self.message(), "code": error.code() }),
             ApiError::TokenLimit => json!({ "error": self.message() }),
             _ => json!({ "detail": self.message() }),
         };
-        (self.status(), Json(body)).into_response()
+        let mut response = (self.status(), Json(body)).into_response();
+        if let ApiError::Auth(AuthError::Throttled(wait)) = self {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, wait.into());
+        }
+        response
     }
 }

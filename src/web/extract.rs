@@ -10,7 +10,9 @@
 //! - `CsrfCookie`: the caller's CSRF secret, or a new one to set.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, HOST, ORIGIN};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method};
@@ -107,6 +109,10 @@ async fn authenticate_api(
         authorization: parts.headers.get(AUTHORIZATION).map(HeaderValue::as_bytes),
         session_id: cookies::session_id(&parts.headers),
         sso_cookie,
+        client: parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|info| info.0.ip()),
         csrf: verdict.as_ref().map(|_| ()).map_err(String::as_str),
     };
     let caller = state.auth.authenticate(&credentials).await?;

@@ -30,7 +30,6 @@ use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::auth::Authenticator;
-use crate::auth::throttle::Throttle;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::store::Store;
@@ -55,8 +54,6 @@ pub struct AppState {
     pub clock: Clock,
     /// Credential checks.
     pub auth: Authenticator,
-    /// Failed-password counts for the brute-force brake.
-    pub throttle: Arc<Throttle>,
 }
 
 impl AppState {
@@ -68,7 +65,6 @@ impl AppState {
             store,
             clock,
             auth,
-            throttle: Arc::default(),
         }
     }
 }

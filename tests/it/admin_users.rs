@@ -371,3 +371,15 @@ async fn a_new_password_ends_the_users_sessions() {
         "other users' sessions live on"
     );
 }
+
+#[tokio::test]
+async fn user_pages_for_odd_ids_are_html_404s() {
+    let server = TestServer::start().await;
+    server.user("admin", Role::Superuser).await;
+    let browser = server.admin_browser("admin").await;
+    for id in ["abc", "1.0", "99999999999999999999", "424242"] {
+        let page = browser.get(&format!("/v3/admin/users/{id}/")).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{id}");
+        assert_eq!(page.header("content-type"), "text/html; charset=utf-8");
+    }
+}

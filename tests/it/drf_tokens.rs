@@ -417,3 +417,94 @@ async fn restarts_with_the_flag_flipped() {
         .await;
     assert_eq!(on.json()["username"], "teppo", "the key survived being off");
 }
+
+#[tokio::test]
+async fn basic_credentials_share_the_brake_and_clean_clients_are_not_locked_out() {
+    let server = TestServer::start_with(ON).await;
+    server.user("admin", Role::Superuser).await;
+    let attacker = Browser::from_address(&server.base, std::net::Ipv4Addr::new(127, 0, 0, 2));
+    for attempt in 0..10 {
+        let response = attacker
+            .send(
+                Method::GET,
+                "/v3/auth/user",
+                Request::new().basic("admin", &format!("guess{attempt}")),
+            )
+            .await;
+        assert_eq!(response.status, StatusCode::FORBIDDEN);
+    }
+    let braked = attacker
+        .send(
+            Method::GET,
+            "/v3/auth/user",
+            Request::new().basic("admin", PASSWORD),
+        )
+        .await;
+    assert_eq!(
+        braked.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "Basic is no unlimited password oracle"
+    );
+    assert!(
+        braked.json()["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("Request was throttled.")
+    );
+    assert!(braked.header("retry-after").parse::<u64>().is_ok());
+    for attempt in 0..10 {
+        let other = Browser::from_address(
+            &server.base,
+            std::net::Ipv4Addr::new(127, 0, 1, attempt + 1),
+        );
+        let _ = obtain(
+            &other,
+            Request::new().json(json!({ "username": "admin", "password": "guess" })),
+        )
+        .await;
+    }
+    let real_user = Browser::from_address(&server.base, std::net::Ipv4Addr::new(127, 0, 0, 9));
+    let me = real_user
+        .send(
+            Method::GET,
+            "/v3/auth/user",
+            Request::new().basic("admin", PASSWORD),
+        )
+        .await;
+    assert_eq!(
+        me.status,
+        StatusCode::OK,
+        "20 failures against admin elsewhere do not lock out a clean client"
+    );
+}
+
+#[tokio::test]
+async fn only_superusers_see_the_keys_and_unknown_users_are_404() {
+    let server = TestServer::start_with(ON).await;
+    server.user("admin", Role::Superuser).await;
+    let staff = server.user("staffer", Role::User).await;
+    let changes = metax_auth::store::UserChanges {
+        is_active: true,
+        is_staff: true,
+        ..Default::default()
+    };
+    server.store.update_user(staff.id, &changes).await.unwrap();
+    let staff_browser = server.admin_browser("staffer").await;
+    assert_eq!(
+        staff_browser
+            .get("/v3/admin/authtoken/tokens/")
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let browser = server.admin_browser("admin").await;
+    for user_id in ["999999", "-1"] {
+        let response = post_form(
+            &browser,
+            "/v3/admin/authtoken/tokens/",
+            &[("action", "regenerate"), ("user_id", user_id)],
+        )
+        .await;
+        assert_eq!(response.status, StatusCode::NOT_FOUND, "user_id={user_id}");
+    }
+}

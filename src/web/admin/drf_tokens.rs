@@ -1,6 +1,6 @@
 //! `/v3/admin/authtoken/tokens/`: the "Tokens" table under "Auth Token" (DRF's `TokenAdmin`),
-//! while `ENABLE_DRF_TOKEN_AUTH` is on: key, user and creation time per row, search, and for
-//! superusers add (for a username), regenerate and delete.
+//! while `ENABLE_DRF_TOKEN_AUTH` is on: key, user and creation time per row, search, add (for a
+//! username), regenerate and delete. Superusers only: the keys are credentials.
 
 use askama::Template;
 use axum::extract::State;
@@ -85,6 +85,8 @@ pub async fn list_tokens(
     query: QueryParams,
 ) -> Result<Response, HtmlError> {
     require_enabled(&state)?;
+    // The keys are credentials: staff who are not superusers could act as any user with them.
+    admin.require_superuser()?;
     page(&state, admin, &query, None).await
 }
 
@@ -116,9 +118,16 @@ pub async fn change_tokens(
             }
             Err(error) => return Err(error.into()),
         },
-        ("regenerate" | "delete", _, Some(user_id)) => user_id
-            .parse()
-            .map_err(|_| HtmlError::BadRequest("user_id must be a user id.".to_owned()))?,
+        ("regenerate" | "delete", _, Some(user_id)) => {
+            let user_id = user_id
+                .parse()
+                .map_err(|_| HtmlError::BadRequest("user_id must be a user id.".to_owned()))?;
+            match state.store.user_by_id(user_id).await {
+                Ok(user) => user.id,
+                Err(StoreError::NotFound) => return Err(HtmlError::NotFound),
+                Err(error) => return Err(error.into()),
+            }
+        }
         _ => return Err(HtmlError::BadRequest("Unknown action.".to_owned())),
     };
     match form.action.as_str() {

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::is_admin_user;
+use crate::auth::AuthError;
 use crate::web::extract::{CsrfCookie, CsrfForm, QueryParams, SessionUser};
 use crate::web::html::{Chrome, HtmlError, Page};
 use crate::web::{AppState, found, safe_next, sessions};
@@ -84,22 +85,25 @@ pub async fn submit_login(
 ) -> Result<Response, HtmlError> {
     let next = safe_next(form.next.as_deref(), ADMIN_INDEX);
     let client = client.ip().to_string();
-    if let Err(wait) = state.throttle.check(&client, &form.username) {
-        let message = format!("Too many failed login attempts. Try again in {wait} seconds.");
-        let mut response = render(&csrf, &state, next, form.username, Some(message));
-        *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
-        response
-            .headers_mut()
-            .insert(RETRY_AFTER, HeaderValue::from(wait));
-        return Ok(response);
-    }
-    let user = state
+    let user = match state
         .auth
-        .check_password(&form.username, &form.password)
-        .await?
-        .filter(is_admin_user);
+        .check_password_braked(&client, &form.username, &form.password)
+        .await
+    {
+        Ok(user) => user.filter(is_admin_user),
+        Err(AuthError::Throttled(wait)) => {
+            let message = format!("Too many failed login attempts. Try again in {wait} seconds.");
+            let mut response = render(&csrf, &state, next, form.username, Some(message));
+            *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(wait));
+            return Ok(response);
+        }
+        Err(AuthError::Store(error)) => return Err(error.into()),
+        Err(_) => None,
+    };
     let Some(user) = user else {
-        state.throttle.failed(&client, &form.username);
         return Ok(render(
             &csrf,
             &state,
@@ -108,7 +112,6 @@ pub async fn submit_login(
             Some(WRONG_CREDENTIALS.to_owned()),
         ));
     };
-    state.throttle.succeeded(&client);
     let cookies = sessions::start(&state, &headers, user.id, None).await?;
     state.store.record_login(user.id, state.clock.now()).await?;
     tracing::info!(user = %user.username, "admin login");

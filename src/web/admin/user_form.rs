@@ -3,8 +3,9 @@
 //! Staff may look; only superusers may change. Forms re-render with the errors (200), as Django's.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
@@ -100,6 +101,23 @@ pub struct PasswordForm {
 #[derive(Deserialize)]
 pub struct EmptyForm {}
 
+/// The `{id}` of a user page; anything but a user id is a 404 page, as Django's URL patterns.
+pub struct UserId(i64);
+
+impl FromRequestParts<AppState> for UserId {
+    type Rejection = HtmlError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Path(id) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| HtmlError::NotFound)?;
+        id.parse().map(UserId).map_err(|_| HtmlError::NotFound)
+    }
+}
+
 /// Comma-separated text as a list, blanks dropped.
 fn list(text: &str) -> Vec<String> {
     text.split(',')
@@ -168,7 +186,7 @@ async fn change_page(
 pub async fn show_user(
     State(state): State<AppState>,
     admin: Admin,
-    Path(id): Path<i64>,
+    UserId(id): UserId,
 ) -> Result<Response, HtmlError> {
     let user = load(&state, id).await?;
     change_page(&state, admin, user, Vec::new()).await
@@ -178,7 +196,7 @@ pub async fn show_user(
 pub async fn change_user(
     State(state): State<AppState>,
     admin: Admin,
-    Path(id): Path<i64>,
+    UserId(id): UserId,
     CsrfForm(form): CsrfForm<ChangeForm>,
 ) -> Result<Response, HtmlError> {
     admin.require_superuser()?;
@@ -297,7 +315,7 @@ pub async fn add_user(
 pub async fn show_password(
     State(state): State<AppState>,
     admin: Admin,
-    Path(id): Path<i64>,
+    UserId(id): UserId,
 ) -> Result<Response, HtmlError> {
     admin.require_superuser()?;
     let user = load(&state, id).await?;
@@ -316,7 +334,7 @@ pub async fn show_password(
 pub async fn set_password(
     State(state): State<AppState>,
     admin: Admin,
-    Path(id): Path<i64>,
+    UserId(id): UserId,
     CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> Result<Response, HtmlError> {
     admin.require_superuser()?;
@@ -358,7 +376,7 @@ pub async fn set_password(
 pub async fn show_delete(
     State(state): State<AppState>,
     admin: Admin,
-    Path(id): Path<i64>,
+    UserId(id): UserId,
 ) -> Result<Response, HtmlError> {
     admin.require_superuser()?;
     let user = load(&state, id).await?;
@@ -376,7 +394,7 @@ pub async fn show_delete(
 pub async fn delete_user(
     State(state): State<AppState>,
     admin: Admin,
-    Path(id): Path<i64>,
+    UserId(id): UserId,
     CsrfForm(_): CsrfForm<EmptyForm>,
 ) -> Result<Response, HtmlError> {
     admin.require_superuser()?;

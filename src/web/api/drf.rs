@@ -7,7 +7,6 @@ use std::net::SocketAddr;
 use axum::Json;
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
-use axum::http::header::RETRY_AFTER;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
@@ -62,22 +61,15 @@ pub async fn obtain_token(
         return Ok(bad_request(Value::Object(errors)));
     }
     let client = client.ip().to_string();
-    if let Err(wait) = state.throttle.check(&client, &username) {
-        let body = json!({ "detail": format!("Request was throttled. Expected available in {wait} seconds.") });
-        return Ok((
-            StatusCode::TOO_MANY_REQUESTS,
-            [(RETRY_AFTER, wait.to_string())],
-            Json(body),
-        )
-            .into_response());
-    }
-    let Some(user) = state.auth.check_password(&username, &password).await? else {
-        state.throttle.failed(&client, &username);
+    let Some(user) = state
+        .auth
+        .check_password_braked(&client, &username, &password)
+        .await?
+    else {
         return Ok(bad_request(
             json!({ "non_field_errors": ["Unable to log in with provided credentials."] }),
         ));
     };
-    state.throttle.succeeded(&client);
     let token = state
         .store
         .ensure_drf_token(user.id, &drf_token::new_key(), state.clock.now())

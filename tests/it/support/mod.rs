@@ -296,10 +296,16 @@ pub struct Browser {
 impl Browser {
     /// A browser for `base`.
     pub fn new(base: &str) -> Self {
+        Self::from_address(base, std::net::Ipv4Addr::LOCALHOST)
+    }
+
+    /// A browser whose connections come from another loopback address (another "client").
+    pub fn from_address(base: &str, address: std::net::Ipv4Addr) -> Self {
         let jar = Arc::new(reqwest::cookie::Jar::default());
         let client = reqwest::Client::builder()
             .cookie_provider(jar.clone())
             .redirect(reqwest::redirect::Policy::none())
+            .local_address(std::net::IpAddr::V4(address))
             .build()
             .expect("client");
         Browser {
