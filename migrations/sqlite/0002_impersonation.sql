@@ -3,7 +3,9 @@
 
 ALTER TABLE sessions ADD COLUMN impersonator_id INTEGER REFERENCES users (id) ON DELETE CASCADE;
 
-ALTER TABLE bearer_tokens ADD COLUMN impersonator_id INTEGER REFERENCES users (id) ON DELETE SET NULL;
+-- A token made while impersonating dies with its impersonator (and is refused once they are no
+-- longer an active superuser).
+ALTER TABLE bearer_tokens ADD COLUMN impersonator_id INTEGER REFERENCES users (id) ON DELETE CASCADE;
 
 CREATE TABLE impersonation_events (
     id INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -9,7 +9,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha512};
 use subtle::ConstantTimeEq;
 
-use crate::store::{BearerTokenMatch, NewBearerToken, User};
+use crate::store::{BearerTokenMatch, NewBearerToken};
 
 /// Characters of the token used as its lookup key and shown as its `prefix` (knox `TOKEN_KEY_LENGTH`).
 pub const TOKEN_KEY_LENGTH: usize = 15;
@@ -66,16 +66,15 @@ pub fn token_key(presented: &[u8]) -> Option<&str> {
         .flatten()
 }
 
-/// The owner of the match whose digest equals the presented token's, compared in constant time.
+/// The match whose digest equals the presented token's, compared in constant time.
 /// Allocates nothing: the digest is hex-encoded into a stack buffer.
-pub fn owner_of(presented: &[u8], matches: Vec<BearerTokenMatch>) -> Option<User> {
+pub fn owner_of(presented: &[u8], matches: Vec<BearerTokenMatch>) -> Option<BearerTokenMatch> {
     let mut digest_hex = [0u8; 128];
     hex::encode_to_slice(Sha512::digest(presented), &mut digest_hex)
         .expect("a SHA-512 digest is 64 bytes, 128 hex digits");
     matches
         .into_iter()
         .find(|candidate| bool::from(candidate.digest.as_bytes().ct_eq(&digest_hex)))
-        .map(|found| found.user)
 }
 
 #[cfg(test)]

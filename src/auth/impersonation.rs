@@ -2,7 +2,11 @@
 //! active superusers, never themselves, never an inactive user, never another superuser unless
 //! allowed by `HIJACK_ALLOW_SUPERUSERS`, and never while already impersonating.
 
-use crate::store::User;
+use std::net::IpAddr;
+
+use chrono::{DateTime, Utc};
+
+use crate::store::{ImpersonationEvent, Store, StoreError, User};
 
 /// Why an impersonation is refused; the text is shown to the admin.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -53,6 +57,30 @@ pub fn check(
 /// Whether an impersonator still has the right (checked on every request while impersonating).
 pub fn may_keep_impersonating(impersonator: &User) -> bool {
     impersonator.is_active && impersonator.is_superuser
+}
+
+/// Records a start or end of an impersonation in the audit log (and the service log).
+pub async fn audit(
+    store: &dyn Store,
+    at: DateTime<Utc>,
+    action: &str,
+    impersonator: &User,
+    target: &User,
+    client: Option<IpAddr>,
+) -> Result<(), StoreError> {
+    let client_address = client
+        .map(|address| address.to_string())
+        .unwrap_or_default();
+    tracing::info!(action, impersonator = %impersonator.username, target_user = %target.username, client = %client_address, "impersonation");
+    store
+        .record_impersonation(&ImpersonationEvent {
+            at,
+            action: action.to_owned(),
+            impersonator: impersonator.username.clone(),
+            target: target.username.clone(),
+            client_address,
+        })
+        .await
 }
 
 #[cfg(test)]

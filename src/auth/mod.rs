@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::config::{Config, SsoConfig};
-use crate::store::{ImpersonationEvent, Store, StoreError, User};
+use crate::store::{Store, StoreError, User};
 use header::CredentialsProblem;
 use session::SessionKeys;
 use throttle::Throttle;
@@ -203,8 +203,9 @@ impl Authenticator {
                 AuthMethod::Basic,
             )));
         }
-        if let Some(SessionCaller { user, impersonator }) =
-            self.session(credentials.session_id).await?
+        if let Some(SessionCaller { user, impersonator }) = self
+            .session(credentials.session_id, credentials.client)
+            .await?
         {
             credentials
                 .csrf
@@ -217,7 +218,7 @@ impl Authenticator {
             }));
         }
         if let Some(bearer) = header::credentials_for(header, "bearer") {
-            return Ok(Some(direct(self.bearer(bearer).await?, AuthMethod::Bearer)));
+            return Ok(Some(self.bearer(bearer).await?));
         }
         if self.drf_tokens
             && let Some(token) = header::credentials_for(header, "token")
@@ -306,6 +307,7 @@ impl Authenticator {
     pub async fn session(
         &self,
         session_id: Option<&str>,
+        client: Option<std::net::IpAddr>,
     ) -> Result<Option<SessionCaller>, StoreError> {
         let Some(key_hash) = session_id.and_then(|id| self.sessions.key_hash(id)) else {
             return Ok(None);
@@ -320,15 +322,15 @@ impl Authenticator {
                 let impersonator = self.store.user_by_id(id).await?;
                 if !impersonation::may_keep_impersonating(&impersonator) {
                     self.store.delete_session(&key_hash).await?;
-                    self.store
-                        .record_impersonation(&ImpersonationEvent {
-                            at: self.clock.now(),
-                            action: "ended".to_owned(),
-                            impersonator: impersonator.username.clone(),
-                            target: session.user.username.clone(),
-                            client_address: String::new(),
-                        })
-                        .await?;
+                    impersonation::audit(
+                        &*self.store,
+                        self.clock.now(),
+                        "ended",
+                        &impersonator,
+                        &session.user,
+                        client,
+                    )
+                    .await?;
                     tracing::warn!(
                         impersonator = %impersonator.username,
                         target_user = %session.user.username,
@@ -399,10 +401,13 @@ impl Authenticator {
         Ok(user)
     }
 
+    /// knox's `TokenAuthentication`. A token made while impersonating also needs its
+    /// impersonator to still be an active superuser; it carries the impersonator on, so tokens
+    /// it creates are marked too.
     async fn bearer(
         &self,
         credentials: Result<&[u8], CredentialsProblem>,
-    ) -> Result<User, AuthError> {
+    ) -> Result<Authenticated, AuthError> {
         let token = credentials.map_err(|problem| match problem {
             CredentialsProblem::Missing => AuthError::TokenHeaderMissing,
             CredentialsProblem::ContainsSpaces => AuthError::TokenHeaderSpaces,
@@ -412,10 +417,25 @@ impl Authenticator {
             .store
             .bearer_token_matches(token_key, self.clock.now())
             .await?;
-        let user = bearer::owner_of(token, matches).ok_or(AuthError::InvalidToken)?;
-        if !user.is_active {
+        let found = bearer::owner_of(token, matches).ok_or(AuthError::InvalidToken)?;
+        let impersonator = match found.impersonator_id {
+            None => None,
+            Some(id) => {
+                let impersonator = self.store.user_by_id(id).await?;
+                if !impersonation::may_keep_impersonating(&impersonator) {
+                    return Err(AuthError::InvalidToken);
+                }
+                Some(impersonator)
+            }
+        };
+        if !found.user.is_active {
             return Err(AuthError::UserInactive);
         }
-        Ok(user)
+        Ok(Authenticated {
+            user: found.user,
+            method: AuthMethod::Bearer,
+            impersonator,
+            new_login: false,
+        })
     }
 }

@@ -143,6 +143,8 @@ impl fmt::Debug for NewBearerToken {
 pub struct BearerTokenMatch {
     /// SHA-512 hex digest stored for this token.
     pub digest: String,
+    /// The admin who made it while impersonating the owner.
+    pub impersonator_id: Option<i64>,
     /// The token's owner.
     pub user: User,
 }

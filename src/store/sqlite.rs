@@ -413,7 +413,7 @@ impl Store for SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<Vec<BearerTokenMatch>, StoreError> {
         let rows = sqlx::query(concat!(
-            "SELECT bearer_tokens.digest, ",
+            "SELECT bearer_tokens.digest, bearer_tokens.impersonator_id, ",
             user_columns!(),
             " FROM bearer_tokens \
              JOIN users ON users.id = bearer_tokens.user_id \
@@ -427,6 +427,7 @@ impl Store for SqliteStore {
             .map(|row| {
                 Ok(BearerTokenMatch {
                     digest: row.try_get("digest")?,
+                    impersonator_id: row.try_get("impersonator_id")?,
                     user: UserRow::from_row(row)?.into(),
                 })
             })

@@ -335,10 +335,14 @@ impl FromRequestParts<AppState> for SessionUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        let client = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|info| info.0.ip());
         Ok(SessionUser(
             state
                 .auth
-                .session(cookies::session_id(&parts.headers))
+                .session(cookies::session_id(&parts.headers), client)
                 .await?,
         ))
     }

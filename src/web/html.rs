@@ -6,7 +6,7 @@ use askama::Template;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::auth::{Authenticated, SessionCaller};
+use crate::auth::{AuthMethod, Authenticated, SessionCaller};
 use crate::config::Config;
 use crate::store::{StoreError, User};
 
@@ -57,11 +57,11 @@ impl Chrome {
 
     /// The frame for an API caller that asked for HTML (token page).
     pub fn for_caller(caller: Option<&Authenticated>, csrf_token: String) -> Self {
-        Self::build(
-            caller.map(|caller| &caller.user),
-            caller.and_then(|caller| caller.impersonator.as_ref()),
-            csrf_token,
-        )
+        // The banner only for a session: the one thing "Stop impersonating" can end.
+        let impersonator = caller
+            .filter(|caller| caller.method == AuthMethod::Session)
+            .and_then(|caller| caller.impersonator.as_ref());
+        Self::build(caller.map(|caller| &caller.user), impersonator, csrf_token)
     }
 }
 

@@ -508,3 +508,30 @@ async fn only_superusers_see_the_keys_and_unknown_users_are_404() {
         assert_eq!(response.status, StatusCode::NOT_FOUND, "user_id={user_id}");
     }
 }
+
+#[tokio::test]
+async fn fields_are_read_like_drfs_char_field() {
+    let server = TestServer::start_with(ON).await;
+    server.user("teppo", Role::User).await;
+    let client = server.browser();
+    let padded = obtain(
+        &client,
+        Request::new().json(json!({ "username": " teppo ", "password": PASSWORD })),
+    )
+    .await;
+    assert_eq!(padded.status, StatusCode::OK, "usernames are trimmed");
+    let null = obtain(
+        &client,
+        Request::new().json(json!({ "username": null, "password": PASSWORD })),
+    )
+    .await;
+    assert_eq!(
+        null.json(),
+        json!({ "username": ["This field may not be null."] })
+    );
+    let float = obtain(&client, Request::new().json(json!(1.5))).await;
+    assert_eq!(
+        float.json(),
+        json!({ "non_field_errors": ["Invalid data. Expected a dictionary, but got float."] })
+    );
+}

@@ -357,3 +357,103 @@ async fn release_follows_only_a_local_next() {
         assert_eq!(response.header("location"), expected, "next={next}");
     }
 }
+
+#[tokio::test]
+async fn tokens_made_while_impersonating_end_with_the_impersonators_right_and_pass_the_mark_on() {
+    let server = TestServer::start().await;
+    let admin = server.user("admin", Role::Superuser).await;
+    let bob = server.user("bob", Role::User).await;
+    let browser = server.admin_browser("admin").await;
+    acquire(&browser, &bob.id.to_string()).await;
+    let first = browser
+        .send(
+            Method::POST,
+            "/v3/auth/tokens",
+            browser.with_csrf(Request::new()),
+        )
+        .await
+        .json()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let client = server.browser();
+    let second = client
+        .send(
+            Method::POST,
+            "/v3/auth/tokens",
+            Request::new().bearer(&first),
+        )
+        .await;
+    assert_eq!(second.status, StatusCode::OK);
+    let second = second.json()["token"].as_str().unwrap().to_owned();
+    let listed = client
+        .send(
+            Method::GET,
+            "/v3/auth/tokens",
+            Request::new().bearer(&second),
+        )
+        .await
+        .json();
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|token| token["impersonator"] == "admin"),
+        "no laundering: {listed}"
+    );
+
+    server
+        .store
+        .update_user(
+            admin.id,
+            &UserChanges {
+                is_active: true,
+                is_staff: true,
+                ..UserChanges::default()
+            },
+        )
+        .await
+        .unwrap();
+    for token in [&first, &second] {
+        let refused = client
+            .send(Method::GET, "/v3/auth/user", Request::new().bearer(token))
+            .await;
+        assert_eq!(
+            refused.json()["detail"],
+            "Invalid token.",
+            "the impersonator is no longer a superuser"
+        );
+    }
+    server.store.delete_user(admin.id).await.unwrap();
+    assert!(
+        server
+            .store
+            .list_bearer_tokens(bob.id, server.clock.now())
+            .await
+            .unwrap()
+            .is_empty(),
+        "they died with the impersonator"
+    );
+}
+
+#[tokio::test]
+async fn logout_while_impersonating_is_audited() {
+    let server = TestServer::start().await;
+    server.user("admin", Role::Superuser).await;
+    let bob = server.user("bob", Role::User).await;
+    let browser = server.admin_browser("admin").await;
+    acquire(&browser, &bob.id.to_string()).await;
+    browser
+        .send(
+            Method::POST,
+            "/v3/auth/logout",
+            browser.with_csrf(Request::new()),
+        )
+        .await;
+    let events = server.store.impersonation_events(0, 10).await.unwrap().0;
+    assert_eq!(
+        (events[0].action.as_str(), events[0].client_address.as_str()),
+        ("logout", "127.0.0.1")
+    );
+}

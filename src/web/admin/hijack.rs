@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::auth::impersonation;
-use crate::store::{ImpersonationEvent, StoreError, User};
+use crate::store::StoreError;
 use crate::web::extract::{CsrfForm, SessionUser};
 use crate::web::html::HtmlError;
 use crate::web::{AppState, found, safe_next, sessions};
@@ -27,26 +27,6 @@ pub struct AcquireForm {
 #[derive(Deserialize)]
 pub struct ReleaseForm {
     next: Option<String>,
-}
-
-async fn audit(
-    state: &AppState,
-    action: &str,
-    impersonator: &User,
-    target: &User,
-    client: SocketAddr,
-) -> Result<(), StoreError> {
-    tracing::info!(action, impersonator = %impersonator.username, target_user = %target.username, client = %client.ip(), "impersonation");
-    state
-        .store
-        .record_impersonation(&ImpersonationEvent {
-            at: state.clock.now(),
-            action: action.to_owned(),
-            impersonator: impersonator.username.clone(),
-            target: target.username.clone(),
-            client_address: client.ip().to_string(),
-        })
-        .await
 }
 
 fn redirect_with_cookies(location: &str, cookies: [axum::http::HeaderValue; 2]) -> Response {
@@ -96,7 +76,15 @@ pub async fn acquire(
     )
     .map_err(|refusal| HtmlError::Forbidden(refusal.to_string()))?;
     let cookies = sessions::start(&state, &headers, target.id, Some(caller.user.id)).await?;
-    audit(&state, "acquire", &caller.user, &target, client).await?;
+    impersonation::audit(
+        &*state.store,
+        state.clock.now(),
+        "acquire",
+        &caller.user,
+        &target,
+        Some(client.ip()),
+    )
+    .await?;
     Ok(redirect_with_cookies(
         safe_next(form.next.as_deref(), "/"),
         cookies,
@@ -119,7 +107,15 @@ pub async fn release(
         ));
     };
     let cookies = sessions::start(&state, &headers, impersonator.id, None).await?;
-    audit(&state, "release", &impersonator, &target, client).await?;
+    impersonation::audit(
+        &*state.store,
+        state.clock.now(),
+        "release",
+        &impersonator,
+        &target,
+        Some(client.ip()),
+    )
+    .await?;
     Ok(redirect_with_cookies(
         safe_next(form.next.as_deref(), "/v3/admin/users/"),
         cookies,

@@ -15,12 +15,19 @@ use crate::web::AppState;
 use crate::web::error::ApiError;
 use crate::web::extract::RequestBody;
 
-/// A serializer field: present, a string (numbers are taken as text, like DRF's `CharField`),
-/// not blank.
-fn field(data: &Map<String, Value>, name: &str, errors: &mut Map<String, Value>) -> String {
+/// A serializer field as DRF's `CharField` reads it: present, not null, a string (numbers are
+/// taken as text), not blank; trimmed unless `trim` is off (DRF keeps passwords as typed).
+fn field(
+    data: &Map<String, Value>,
+    name: &str,
+    trim: bool,
+    errors: &mut Map<String, Value>,
+) -> String {
     let problem = match data.get(name) {
-        None | Some(Value::Null) => "This field is required.",
+        None => "This field is required.",
+        Some(Value::Null) => "This field may not be null.",
         Some(Value::String(text)) if text.trim().is_empty() => "This field may not be blank.",
+        Some(Value::String(text)) if trim => return text.trim().to_owned(),
         Some(Value::String(text)) => return text.clone(),
         Some(Value::Number(number)) => return number.to_string(),
         Some(_) => "Not a valid string.",
@@ -45,6 +52,7 @@ pub async fn obtain_token(
             let kind = match other {
                 Value::Array(_) => "list",
                 Value::String(_) => "str",
+                Value::Number(number) if number.is_f64() => "float",
                 Value::Number(_) => "int",
                 Value::Bool(_) => "bool",
                 _ => "NoneType",
@@ -55,8 +63,8 @@ pub async fn obtain_token(
         }
     };
     let mut errors = Map::new();
-    let username = field(&data, "username", &mut errors);
-    let password = field(&data, "password", &mut errors);
+    let username = field(&data, "username", true, &mut errors);
+    let password = field(&data, "password", false, &mut errors);
     if !errors.is_empty() {
         return Ok(bad_request(Value::Object(errors)));
     }

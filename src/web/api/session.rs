@@ -1,6 +1,10 @@
 //! `/v3/auth/login` and `/v3/auth/logout` (Metax's `LoginView`, `LogoutView`).
 
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
+
+use crate::auth::{AuthMethod, impersonation};
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, Method};
 use axum::response::{IntoResponse, Response};
@@ -18,9 +22,26 @@ pub async fn login(method: Method) -> ApiError {
 /// goes to the front page.
 pub async fn logout(
     State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    _submission: ApiSubmission,
+    submission: ApiSubmission,
 ) -> Result<Response, ApiError> {
+    if let Some(caller) = submission
+        .caller
+        .0
+        .filter(|caller| caller.method == AuthMethod::Session)
+        && let Some(impersonator) = &caller.impersonator
+    {
+        impersonation::audit(
+            &*state.store,
+            state.clock.now(),
+            "logout",
+            impersonator,
+            &caller.user,
+            Some(client.ip()),
+        )
+        .await?;
+    }
     sessions::end(&state, &headers).await?;
     let mut response = found("/").into_response();
     response
