@@ -7,6 +7,7 @@ mod drf_create_token;
 mod migrate;
 mod prompt;
 mod serve;
+mod sso_session;
 mod users;
 
 use std::process::ExitCode;
@@ -42,6 +43,9 @@ pub enum Command {
     Changepassword(changepassword::ChangePasswordArgs),
     /// Print a user's DRF token, creating it if needed (ENABLE_DRF_TOKEN_AUTH=True).
     DrfCreateToken(drf_create_token::DrfCreateTokenArgs),
+    /// Print a Fairdata SSO session cookie value signed with SSO_SECRET_KEY (for trying SSO
+    /// locally).
+    SsoSession(sso_session::SsoSessionArgs),
 }
 
 /// Parses the command line and runs the command; the binary's whole `main`.
@@ -104,6 +108,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Createuser(args) => users::run(&config, args, users::Role::User).await,
         Command::Changepassword(args) => changepassword::run(&config, args).await,
         Command::DrfCreateToken(args) => drf_create_token::run(&config, args).await,
+        Command::SsoSession(args) => sso_session::run(&config, args),
     }
 }
 

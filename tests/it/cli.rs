@@ -594,3 +594,39 @@ fn serve_refuses_a_database_without_the_drf_tables_until_migrate() {
     let mut server = ServedBinary::start_with(dir.path(), &[("ENABLE_DRF_TOKEN_AUTH", "True")]);
     assert!(server.terminate().success());
 }
+
+#[tokio::test]
+async fn sso_session_prints_a_cookie_the_service_accepts() {
+    let dir = migrated();
+    let sso = [
+        ("ENABLE_SSO_AUTH", "True"),
+        ("SSO_HOST", "https://sso.example.org"),
+        ("SSO_SESSION_COOKIE", "fd_sso"),
+        ("SSO_SECRET_KEY", "local-test-secret"),
+        ("SSO_METAX_SERVICE_NAME", "METAX"),
+    ];
+    let printed = run(
+        dir.path(),
+        &["sso-session", "teppo", "--project", "project_x"],
+        &sso,
+        "",
+    );
+    assert!(printed.status.success(), "{}", stderr(&printed));
+    let cookie = stdout(&printed).trim().to_owned();
+    let server = ServedBinary::start_with(dir.path(), &sso);
+    let me = Browser::new(&server.base)
+        .send(
+            reqwest::Method::GET,
+            "/v3/auth/user",
+            Request::new().header("Cookie", format!("fd_sso={cookie}")),
+        )
+        .await;
+    assert_eq!(me.json()["username"], "teppo");
+    assert_eq!(me.json()["csc_projects"], serde_json::json!(["project_x"]));
+    let unsigned = run(dir.path(), &["sso-session", "teppo"], &[], "");
+    assert!(
+        stderr(&unsigned).starts_with("error: SSO_SECRET_KEY:"),
+        "{}",
+        stderr(&unsigned)
+    );
+}

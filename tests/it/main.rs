@@ -13,5 +13,6 @@ mod cli;
 mod credentials;
 mod drf_tokens;
 mod impersonation;
+mod sso;
 mod support;
 mod token_page;
