@@ -11,6 +11,7 @@ pub mod impersonation;
 pub mod password;
 pub mod session;
 pub mod sso;
+pub mod sso_sync;
 pub mod throttle;
 
 use std::sync::Arc;
@@ -160,6 +161,7 @@ pub struct Authenticator {
     sessions: SessionKeys,
     drf_tokens: bool,
     sso: SsoConfig,
+    sso_sync: Option<sso_sync::SsoSync>,
     throttle: Arc<Throttle>,
 }
 
@@ -172,6 +174,7 @@ impl Authenticator {
             sessions: SessionKeys::new(config.secret_key.expose()),
             drf_tokens: config.enable_drf_token_auth,
             sso: config.sso.clone(),
+            sso_sync: sso_sync::SsoSync::new(&config.sso),
             throttle: Arc::default(),
         }
     }
@@ -184,6 +187,27 @@ impl Authenticator {
     /// DRF's chain as Metax configures it: SSO cookie, Basic, session, Bearer, then DRF's
     /// `Token` when enabled. `Ok(None)` is anonymous.
     pub async fn authenticate(
+        &self,
+        credentials: &Credentials<'_>,
+    ) -> Result<Option<Authenticated>, AuthError> {
+        let Some(mut caller) = self.chain(credentials).await? else {
+            return Ok(None);
+        };
+        // Metax re-checks Fairdata users of Basic, session and knox against the SSO.
+        if let (Some(sync), AuthMethod::Basic | AuthMethod::Session | AuthMethod::Bearer) =
+            (&self.sso_sync, caller.method)
+        {
+            caller.user = sync
+                .refresh(&*self.store, caller.user, self.clock.now())
+                .await?;
+            if !caller.user.is_active {
+                return Err(AuthError::UserLocked);
+            }
+        }
+        Ok(Some(caller))
+    }
+
+    async fn chain(
         &self,
         credentials: &Credentials<'_>,
     ) -> Result<Option<Authenticated>, AuthError> {

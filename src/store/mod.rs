@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 
 pub use models::{
     BearerToken, BearerTokenMatch, DrfToken, ImpersonationEvent, NewBearerToken, NewSession,
-    NewUser, Session, SsoProfile, User, UserChanges,
+    NewUser, Session, SsoProfile, User, UserChanges, UserStatus,
 };
 
 use crate::config::DatabaseUrl;
@@ -148,6 +148,14 @@ pub trait Store: Send + Sync + 'static {
         initiated: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<(User, bool), StoreError>;
+
+    /// Writes what the SSO's `user_status` says of the user and marks them synced at `now`.
+    async fn record_user_status(
+        &self,
+        user_id: i64,
+        status: &UserStatus,
+        now: DateTime<Utc>,
+    ) -> Result<User, StoreError>;
 
     /// Appends to the impersonation audit log.
     async fn record_impersonation(&self, event: &ImpersonationEvent) -> Result<(), StoreError>;

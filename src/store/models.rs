@@ -220,3 +220,18 @@ pub struct SsoProfile {
     /// Organizations administered (Qvain).
     pub admin_organizations: Vec<String>,
 }
+
+/// A Fairdata user's state from the SSO's `user_status`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+pub struct UserStatus {
+    /// Email address.
+    #[serde(default)]
+    pub email: String,
+    /// Whether the Fairdata account is locked.
+    pub locked: bool,
+    /// CSC projects.
+    pub projects: Vec<String>,
+    /// Organizations administered.
+    #[serde(default)]
+    pub admin_organizations: Vec<String>,
+}

@@ -14,7 +14,7 @@ use sqlx::{FromRow, Row};
 
 use super::{
     BearerToken, BearerTokenMatch, DrfToken, ImpersonationEvent, NewBearerToken, NewSession,
-    NewUser, Session, SsoProfile, Store, StoreError, User, UserChanges,
+    NewUser, Session, SsoProfile, Store, StoreError, User, UserChanges, UserStatus,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -710,5 +710,23 @@ impl Store for SqliteStore {
         .await?;
         transaction.commit().await?;
         Ok((user.into(), updated))
+    }
+
+    async fn record_user_status(
+        &self,
+        user_id: i64,
+        status: &UserStatus,
+        now: DateTime<Utc>,
+    ) -> Result<User, StoreError> {
+        sqlx::query("UPDATE users SET email = ?, is_active = ?, csc_projects = ?, admin_organizations = ?, synced = ? WHERE id = ?")
+            .bind(&status.email)
+            .bind(!status.locked)
+            .bind(json_text(&status.projects))
+            .bind(json_text(&status.admin_organizations))
+            .bind(micros(now))
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        self.user_by_id(user_id).await
     }
 }

@@ -372,3 +372,141 @@ async fn login_and_logout_redirect_through_the_sso() {
         )
     );
 }
+
+/// A stand-in for the SSO's `user_status` on loopback: answers what the test sets, slowly or
+/// with an error if asked, and records the forms it received.
+#[derive(Clone, Default)]
+struct FakeSso {
+    answer: std::sync::Arc<std::sync::Mutex<(StatusCode, Value, u64)>>,
+    calls: std::sync::Arc<std::sync::Mutex<Vec<Vec<(String, String)>>>>,
+}
+
+impl FakeSso {
+    async fn start(&self) -> String {
+        let fake = self.clone();
+        let app = axum::Router::new().route(
+            "/user_status",
+            axum::routing::post(move |body: String| {
+                let fake = fake.clone();
+                async move {
+                    fake.calls.lock().unwrap().push(
+                        form_urlencoded::parse(body.as_bytes())
+                            .into_owned()
+                            .collect(),
+                    );
+                    let (status, answer, delay) = fake.answer.lock().unwrap().clone();
+                    tokio::time::sleep(std::time::Duration::from_secs(delay)).await;
+                    (status, axum::Json(answer))
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        base
+    }
+
+    fn answer(&self, status: StatusCode, body: Value, delay_seconds: u64) {
+        *self.answer.lock().unwrap() = (status, body, delay_seconds);
+    }
+
+    fn call_count(&self) -> usize {
+        self.calls.lock().unwrap().len()
+    }
+}
+
+#[tokio::test]
+async fn fairdata_users_of_other_schemes_are_rechecked_after_eight_hours() {
+    let fake = FakeSso::default();
+    let sso_host = fake.start().await;
+    let mut settings = SSO.to_vec();
+    settings.retain(|(name, _)| *name != "SSO_HOST");
+    settings.extend([
+        ("SSO_HOST", sso_host.as_str()),
+        ("SSO_TRUSTED_SERVICE_TOKEN", "trusted-token"),
+    ]);
+    let server = TestServer::start_with(&settings).await;
+    let cookie = session(|_| {});
+    let browser = server.browser();
+    let me = browser
+        .send(Method::GET, "/v3/auth/user", with_session(&cookie))
+        .await;
+    let secret = me
+        .set_cookie("csrftoken")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("csrftoken=")
+        .to_owned();
+    let created = browser
+        .send(
+            Method::POST,
+            "/v3/auth/tokens",
+            Request::new()
+                .header("Cookie", format!("{COOKIE}={cookie}; csrftoken={secret}"))
+                .header("X-CSRFToken", &secret),
+        )
+        .await;
+    let token = created.json()["token"].as_str().unwrap().to_owned();
+    let client = server.browser();
+    let whoami = || client.send(Method::GET, "/v3/auth/user", Request::new().bearer(&token));
+
+    assert_eq!(whoami().await.status, StatusCode::OK);
+    assert_eq!(fake.call_count(), 0, "synced minutes ago: no call");
+
+    server
+        .clock
+        .advance(std::time::Duration::from_secs(9 * 3600));
+    fake.answer(
+        StatusCode::OK,
+        json!({ "email": "new@example.org", "locked": false, "projects": ["new_project"] }),
+        0,
+    );
+    let synced = whoami().await;
+    assert_eq!(synced.json()["csc_projects"], json!(["new_project"]));
+    assert_eq!(fake.call_count(), 1);
+    let form = fake.calls.lock().unwrap()[0].clone();
+    assert!(
+        form.contains(&("id".into(), "fd_teppo3".into()))
+            && form.contains(&("token".into(), "trusted-token".into())),
+        "{form:?}"
+    );
+    whoami().await;
+    assert_eq!(fake.call_count(), 1, "just synced: no call");
+
+    for (status, delay) in [(StatusCode::OK, 5), (StatusCode::INTERNAL_SERVER_ERROR, 0)] {
+        server
+            .clock
+            .advance(std::time::Duration::from_secs(9 * 3600));
+        fake.answer(
+            status,
+            json!({ "email": "x", "locked": true, "projects": [] }),
+            delay,
+        );
+        let started = std::time::Instant::now();
+        let response = whoami().await;
+        assert_eq!(
+            response.status,
+            StatusCode::OK,
+            "a slow or failing SSO does not fail an active user ({status}, {delay}s)"
+        );
+        assert_eq!(response.json()["csc_projects"], json!(["new_project"]));
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(4),
+            "bounded by the timeout: {:?}",
+            started.elapsed()
+        );
+    }
+
+    fake.answer(
+        StatusCode::OK,
+        json!({ "email": "x", "locked": true, "projects": [] }),
+        0,
+    );
+    let locked = whoami().await;
+    assert_eq!(
+        locked.json(),
+        json!({ "detail": "User account has been deactivated.", "code": "fairdata_user_locked" })
+    );
+}
