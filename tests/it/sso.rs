@@ -373,12 +373,15 @@ async fn login_and_logout_redirect_through_the_sso() {
     );
 }
 
+/// A posted form's fields.
+type Form = Vec<(String, String)>;
+
 /// A stand-in for the SSO's `user_status` on loopback: answers what the test sets, slowly or
 /// with an error if asked, and records the forms it received.
 #[derive(Clone, Default)]
 struct FakeSso {
     answer: std::sync::Arc<std::sync::Mutex<(StatusCode, Value, u64)>>,
-    calls: std::sync::Arc<std::sync::Mutex<Vec<Vec<(String, String)>>>>,
+    calls: std::sync::Arc<std::sync::Mutex<Vec<Form>>>,
 }
 
 impl FakeSso {
