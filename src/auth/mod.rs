@@ -292,6 +292,10 @@ impl Authenticator {
         if !user.is_active {
             return Err(AuthError::UserLocked);
         }
+        if new_login {
+            // A sync saves the user: DRF's "token on save" applies to SSO users too.
+            drf_token::on_user_saved(&*self.store, self.drf_tokens, user.id, now).await?;
+        }
         Ok(Some(Authenticated {
             user,
             method: AuthMethod::Sso,

@@ -513,3 +513,29 @@ async fn fairdata_users_of_other_schemes_are_rechecked_after_eight_hours() {
         json!({ "detail": "User account has been deactivated.", "code": "fairdata_user_locked" })
     );
 }
+
+#[tokio::test]
+async fn sso_users_get_a_drf_token_when_saved_if_enabled() {
+    let mut settings = SSO.to_vec();
+    settings.push(("ENABLE_DRF_TOKEN_AUTH", "True"));
+    let server = TestServer::start_with(&settings).await;
+    server
+        .browser()
+        .send(Method::GET, "/v3/auth/user", with_session(&session(|_| {})))
+        .await;
+    let (tokens, _) = server
+        .store
+        .list_drf_tokens("fd_teppo3", 0, 10)
+        .await
+        .unwrap();
+    assert_eq!(tokens.len(), 1, "created with the user");
+    let me = server
+        .browser()
+        .send(
+            Method::GET,
+            "/v3/auth/user",
+            Request::new().header("Authorization", format!("Token {}", tokens[0].key)),
+        )
+        .await;
+    assert_eq!(me.json()["username"], "fd_teppo3");
+}
