@@ -6,25 +6,12 @@ use metax_auth::accounts::Role;
 use metax_auth::store::NewUser;
 use reqwest::{Method, StatusCode};
 
-use crate::support::{Browser, PASSWORD, Request, TestServer};
+use crate::support::{PASSWORD, Request, TestServer};
 
 /// Cells of the first row whose first cell links to `username`.
 fn row_of<'a>(html: &'a str, username: &str) -> Option<&'a str> {
     html.split("<tr>")
         .find(|row| row.contains(&format!(">{username}</a></td>")))
-}
-
-async fn post_form(
-    browser: &Browser,
-    path: &str,
-    fields: &[(&str, &str)],
-) -> crate::support::Response {
-    let csrf = browser.cookie("csrftoken").unwrap();
-    let mut fields = fields.to_vec();
-    fields.push(("csrfmiddlewaretoken", &csrf));
-    browser
-        .send(Method::POST, path, Request::new().form(&fields))
-        .await
 }
 
 #[tokio::test]
@@ -125,22 +112,22 @@ async fn superuser_edits_a_user_with_checkboxes_and_save() {
         assert!(page.text.contains(label), "{label}");
     }
     let path = format!("/v3/admin/users/{}/", bob.id);
-    let saved = post_form(
-        &browser,
-        &path,
-        &[
-            ("email", "bob@example.org"),
-            ("first_name", "Bob"),
-            ("is_active", "on"),
-            ("is_staff", "on"),
-            ("groups", "fairdata_users, testers"),
-            ("csc_projects", "project_x, project_y"),
-            ("organization", "csc.fi"),
-            ("admin_organizations", "csc.fi"),
-            ("fairdata_username", "bob_fd"),
-        ],
-    )
-    .await;
+    let saved = browser
+        .post_form(
+            &path,
+            &[
+                ("email", "bob@example.org"),
+                ("first_name", "Bob"),
+                ("is_active", "on"),
+                ("is_staff", "on"),
+                ("groups", "fairdata_users, testers"),
+                ("csc_projects", "project_x, project_y"),
+                ("organization", "csc.fi"),
+                ("admin_organizations", "csc.fi"),
+                ("fairdata_username", "bob_fd"),
+            ],
+        )
+        .await;
     assert_eq!(saved.status, StatusCode::FOUND, "{}", saved.text);
     let bob = server.store.user_by_id(bob.id).await.unwrap();
     assert!(bob.is_staff && bob.is_active && !bob.is_superuser);
@@ -160,12 +147,9 @@ async fn superuser_edits_a_user_with_checkboxes_and_save() {
     );
     assert_eq!(me["organization"], "csc.fi");
 
-    let bad = post_form(
-        &browser,
-        &path,
-        &[("email", "not an email"), ("is_active", "on")],
-    )
-    .await;
+    let bad = browser
+        .post_form(&path, &[("email", "not an email"), ("is_active", "on")])
+        .await;
     assert_eq!(bad.status, StatusCode::OK);
     assert!(bad.text.contains("Enter a valid email address."));
     assert_eq!(
@@ -174,7 +158,9 @@ async fn superuser_edits_a_user_with_checkboxes_and_save() {
         "nothing saved"
     );
 
-    let deactivated = post_form(&browser, &path, &[("email", "bob@example.org")]).await;
+    let deactivated = browser
+        .post_form(&path, &[("email", "bob@example.org")])
+        .await;
     assert_eq!(deactivated.status, StatusCode::FOUND);
     let refused = server
         .browser()
@@ -196,16 +182,16 @@ async fn superuser_adds_sets_password_and_deletes_a_user() {
     let server = TestServer::start().await;
     let admin = server.user("admin", Role::Superuser).await;
     let browser = server.admin_browser("admin").await;
-    let mismatch = post_form(
-        &browser,
-        "/v3/admin/users/add/",
-        &[
-            ("username", "carol"),
-            ("password1", "Aa-123456789"),
-            ("password2", "x"),
-        ],
-    )
-    .await;
+    let mismatch = browser
+        .post_form(
+            "/v3/admin/users/add/",
+            &[
+                ("username", "carol"),
+                ("password1", "Aa-123456789"),
+                ("password2", "x"),
+            ],
+        )
+        .await;
     assert!(
         mismatch
             .text
@@ -214,23 +200,25 @@ async fn superuser_adds_sets_password_and_deletes_a_user() {
         "{}",
         mismatch.text
     );
-    let taken = post_form(&browser, "/v3/admin/users/add/", &[("username", "admin")]).await;
+    let taken = browser
+        .post_form("/v3/admin/users/add/", &[("username", "admin")])
+        .await;
     assert!(
         taken
             .text
             .contains("A user with that username already exists.")
     );
-    let added = post_form(
-        &browser,
-        "/v3/admin/users/add/",
-        &[
-            ("username", "carol"),
-            ("email", "carol@example.org"),
-            ("password1", PASSWORD),
-            ("password2", PASSWORD),
-        ],
-    )
-    .await;
+    let added = browser
+        .post_form(
+            "/v3/admin/users/add/",
+            &[
+                ("username", "carol"),
+                ("email", "carol@example.org"),
+                ("password1", PASSWORD),
+                ("password2", PASSWORD),
+            ],
+        )
+        .await;
     assert_eq!(added.status, StatusCode::FOUND);
     let carol = server.store.user_by_username("carol").await.unwrap();
     assert_eq!(
@@ -239,19 +227,19 @@ async fn superuser_adds_sets_password_and_deletes_a_user() {
     );
 
     let new_password = "Granite-Lamp-Harbor-31";
-    let weak = post_form(
-        &browser,
-        &format!("/v3/admin/users/{}/password/", carol.id),
-        &[("password1", "123"), ("password2", "123")],
-    )
-    .await;
+    let weak = browser
+        .post_form(
+            &format!("/v3/admin/users/{}/password/", carol.id),
+            &[("password1", "123"), ("password2", "123")],
+        )
+        .await;
     assert!(weak.text.contains("This password is too short."));
-    let set = post_form(
-        &browser,
-        &format!("/v3/admin/users/{}/password/", carol.id),
-        &[("password1", new_password), ("password2", new_password)],
-    )
-    .await;
+    let set = browser
+        .post_form(
+            &format!("/v3/admin/users/{}/password/", carol.id),
+            &[("password1", new_password), ("password2", new_password)],
+        )
+        .await;
     assert_eq!(set.status, StatusCode::FOUND);
     let me = server
         .browser()
@@ -264,23 +252,17 @@ async fn superuser_adds_sets_password_and_deletes_a_user() {
     assert_eq!(me.status, StatusCode::OK);
 
     let token = server.bearer_token_with("carol", new_password).await;
-    let self_delete = post_form(
-        &browser,
-        &format!("/v3/admin/users/{}/delete/", admin.id),
-        &[],
-    )
-    .await;
+    let self_delete = browser
+        .post_form(&format!("/v3/admin/users/{}/delete/", admin.id), &[])
+        .await;
     assert_eq!(self_delete.status, StatusCode::FORBIDDEN);
     let confirm = browser
         .get(&format!("/v3/admin/users/{}/delete/", carol.id))
         .await;
     assert!(confirm.text.contains("Yes, I&#39;m sure") || confirm.text.contains("Yes, I'm sure"));
-    let deleted = post_form(
-        &browser,
-        &format!("/v3/admin/users/{}/delete/", carol.id),
-        &[],
-    )
-    .await;
+    let deleted = browser
+        .post_form(&format!("/v3/admin/users/{}/delete/", carol.id), &[])
+        .await;
     assert_eq!(deleted.status, StatusCode::FOUND);
     let gone = server
         .browser()
@@ -320,12 +302,12 @@ async fn staff_may_look_but_not_change_and_others_are_sent_to_login() {
     );
     let page = browser.get(&format!("/v3/admin/users/{}/", bob.id)).await;
     assert!(page.text.contains("disabled") && !page.text.contains(">Save</button>"));
-    let change = post_form(
-        &browser,
-        &format!("/v3/admin/users/{}/", bob.id),
-        &[("is_superuser", "on"), ("is_active", "on")],
-    )
-    .await;
+    let change = browser
+        .post_form(
+            &format!("/v3/admin/users/{}/", bob.id),
+            &[("is_superuser", "on"), ("is_active", "on")],
+        )
+        .await;
     assert_eq!(change.status, StatusCode::FORBIDDEN);
     assert!(!server.store.user_by_id(bob.id).await.unwrap().is_superuser);
     for path in ["/v3/admin/users/add/", "/v3/admin/impersonations/"] {
@@ -353,12 +335,12 @@ async fn a_new_password_ends_the_users_sessions() {
     assert_eq!(stolen.get("/v3/auth/user").await.status, StatusCode::OK);
     let browser = server.admin_browser("admin").await;
     let new_password = "Granite-Lamp-Harbor-31";
-    let set = post_form(
-        &browser,
-        &format!("/v3/admin/users/{}/password/", victim.id),
-        &[("password1", new_password), ("password2", new_password)],
-    )
-    .await;
+    let set = browser
+        .post_form(
+            &format!("/v3/admin/users/{}/password/", victim.id),
+            &[("password1", new_password), ("password2", new_password)],
+        )
+        .await;
     assert_eq!(set.status, StatusCode::FOUND);
     assert_eq!(
         stolen.get("/v3/auth/user").await.status,

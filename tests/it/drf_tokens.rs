@@ -25,15 +25,6 @@ fn is_drf_key(value: &serde_json::Value) -> bool {
     })
 }
 
-async fn post_form(browser: &Browser, path: &str, fields: &[(&str, &str)]) -> Response {
-    let csrf = browser.cookie("csrftoken").unwrap();
-    let mut fields = fields.to_vec();
-    fields.push(("csrfmiddlewaretoken", &csrf));
-    browser
-        .send(Method::POST, path, Request::new().form(&fields))
-        .await
-}
-
 #[tokio::test]
 async fn off_by_default_the_endpoint_is_404_and_token_authenticates_nobody() {
     let server = TestServer::start().await;
@@ -236,27 +227,27 @@ async fn every_saved_user_gets_a_token_and_the_admin_table_shows_and_changes_the
     let server = TestServer::start_with(ON).await;
     let admin = server.user("admin", Role::Superuser).await;
     let browser = server.admin_browser("admin").await;
-    let added = post_form(
-        &browser,
-        "/v3/admin/users/add/",
-        &[
-            ("username", "carol"),
-            ("password1", PASSWORD),
-            ("password2", PASSWORD),
-        ],
-    )
-    .await;
+    let added = browser
+        .post_form(
+            "/v3/admin/users/add/",
+            &[
+                ("username", "carol"),
+                ("password1", PASSWORD),
+                ("password2", PASSWORD),
+            ],
+        )
+        .await;
     assert_eq!(added.status, StatusCode::FOUND);
-    let saved = post_form(
-        &browser,
-        &format!("/v3/admin/users/{}/", admin.id),
-        &[
-            ("is_active", "on"),
-            ("is_staff", "on"),
-            ("is_superuser", "on"),
-        ],
-    )
-    .await;
+    let saved = browser
+        .post_form(
+            &format!("/v3/admin/users/{}/", admin.id),
+            &[
+                ("is_active", "on"),
+                ("is_staff", "on"),
+                ("is_superuser", "on"),
+            ],
+        )
+        .await;
     assert_eq!(saved.status, StatusCode::FOUND);
     let (tokens, total) = server.store.list_drf_tokens("", 0, 10).await.unwrap();
     assert_eq!(total, 2, "the added user and the saved admin: {tokens:?}");
@@ -277,15 +268,15 @@ async fn every_saved_user_gets_a_token_and_the_admin_table_shows_and_changes_the
     let found = browser.get("/v3/admin/authtoken/tokens/?q=car").await;
     assert!(found.text.contains("1 total"));
 
-    let regenerated = post_form(
-        &browser,
-        "/v3/admin/authtoken/tokens/",
-        &[
-            ("action", "regenerate"),
-            ("user_id", &carol.user_id.to_string()),
-        ],
-    )
-    .await;
+    let regenerated = browser
+        .post_form(
+            "/v3/admin/authtoken/tokens/",
+            &[
+                ("action", "regenerate"),
+                ("user_id", &carol.user_id.to_string()),
+            ],
+        )
+        .await;
     assert_eq!(regenerated.status, StatusCode::FOUND);
     let old = server
         .browser()
@@ -296,15 +287,15 @@ async fn every_saved_user_gets_a_token_and_the_admin_table_shows_and_changes_the
         )
         .await;
     assert_eq!(old.status, StatusCode::FORBIDDEN, "the old key died");
-    let deleted = post_form(
-        &browser,
-        "/v3/admin/authtoken/tokens/",
-        &[
-            ("action", "delete"),
-            ("user_id", &carol.user_id.to_string()),
-        ],
-    )
-    .await;
+    let deleted = browser
+        .post_form(
+            "/v3/admin/authtoken/tokens/",
+            &[
+                ("action", "delete"),
+                ("user_id", &carol.user_id.to_string()),
+            ],
+        )
+        .await;
     assert_eq!(deleted.status, StatusCode::FOUND);
     assert_eq!(
         server
@@ -315,19 +306,19 @@ async fn every_saved_user_gets_a_token_and_the_admin_table_shows_and_changes_the
             .1,
         0
     );
-    let unknown = post_form(
-        &browser,
-        "/v3/admin/authtoken/tokens/",
-        &[("action", "add"), ("username", "nobody")],
-    )
-    .await;
+    let unknown = browser
+        .post_form(
+            "/v3/admin/authtoken/tokens/",
+            &[("action", "add"), ("username", "nobody")],
+        )
+        .await;
     assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
-    let add = post_form(
-        &browser,
-        "/v3/admin/authtoken/tokens/",
-        &[("action", "add"), ("username", "carol")],
-    )
-    .await;
+    let add = browser
+        .post_form(
+            "/v3/admin/authtoken/tokens/",
+            &[("action", "add"), ("username", "carol")],
+        )
+        .await;
     assert_eq!(add.status, StatusCode::FOUND);
     assert_eq!(
         server
@@ -499,12 +490,12 @@ async fn only_superusers_see_the_keys_and_unknown_users_are_404() {
     );
     let browser = server.admin_browser("admin").await;
     for user_id in ["999999", "-1"] {
-        let response = post_form(
-            &browser,
-            "/v3/admin/authtoken/tokens/",
-            &[("action", "regenerate"), ("user_id", user_id)],
-        )
-        .await;
+        let response = browser
+            .post_form(
+                "/v3/admin/authtoken/tokens/",
+                &[("action", "regenerate"), ("user_id", user_id)],
+            )
+            .await;
         assert_eq!(response.status, StatusCode::NOT_FOUND, "user_id={user_id}");
     }
 }

@@ -8,7 +8,7 @@ use metax_auth::store::StoreError;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::support::{PASSWORD, Request, TestServer};
+use crate::support::{Browser, PASSWORD, Request, TestServer};
 
 const COOKIE: &str = "fd_sso_session";
 const KEY: &str = "sso-test-secret-key";
@@ -44,6 +44,20 @@ fn sign(claims: &Value, key: &str) -> String {
     .unwrap()
 }
 
+/// Logs in with an SSO session cookie (`GET /v3/auth/user`) and returns a request carrying the
+/// session and the rotated CSRF cookie, with the token in `X-CSRFToken`, as a Metax UI sends it.
+async fn logged_in(browser: &Browser, cookie: &str) -> Request {
+    let me = browser
+        .send(Method::GET, "/v3/auth/user", with_session(cookie))
+        .await;
+    let secret = me
+        .cookie_value("csrftoken")
+        .expect("a new SSO login sets the CSRF cookie");
+    Request::new()
+        .header("Cookie", format!("{COOKIE}={cookie}; csrftoken={secret}"))
+        .header("X-CSRFToken", secret)
+}
+
 fn with_session(cookie: &str) -> Request {
     Request::new().header("Cookie", format!("{COOKIE}={cookie}"))
 }
@@ -62,15 +76,9 @@ async fn end_user_makes_a_token_through_sso_and_uses_it_elsewhere() {
     assert_eq!(body["csc_projects"], json!(["fd_teppo3_project"]));
     assert_eq!(body["groups"], json!(["fairdata_users"]));
     assert_eq!(body["organization"], "csc.fi");
-    let csrf_cookie = me
-        .set_cookie("csrftoken")
+    let csrf_secret = me
+        .cookie_value("csrftoken")
         .expect("a new SSO login rotates the CSRF cookie");
-    let csrf_secret = csrf_cookie
-        .split(';')
-        .next()
-        .unwrap()
-        .trim_start_matches("csrftoken=")
-        .to_owned();
     let masked = body["metax_csrf_token"].as_str().unwrap().to_owned();
 
     let refused = browser
@@ -328,26 +336,8 @@ async fn login_and_logout_redirect_through_the_sso() {
     );
 
     let cookie = session(|_| {});
-    let me = client
-        .send(Method::GET, "/v3/auth/user", with_session(&cookie))
-        .await;
-    let secret = me
-        .set_cookie("csrftoken")
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .trim_start_matches("csrftoken=")
-        .to_owned();
-    let logout = client
-        .send(
-            Method::POST,
-            "/v3/auth/logout",
-            Request::new()
-                .header("Cookie", format!("{COOKIE}={cookie}; csrftoken={secret}"))
-                .header("X-CSRFToken", &secret),
-        )
-        .await;
+    let request = logged_in(&client, &cookie).await;
+    let logout = client.send(Method::POST, "/v3/auth/logout", request).await;
     assert_eq!(logout.status, StatusCode::FOUND);
     assert!(
         logout
@@ -431,26 +421,8 @@ async fn fairdata_users_of_other_schemes_are_rechecked_after_eight_hours() {
     let server = TestServer::start_with(&settings).await;
     let cookie = session(|_| {});
     let browser = server.browser();
-    let me = browser
-        .send(Method::GET, "/v3/auth/user", with_session(&cookie))
-        .await;
-    let secret = me
-        .set_cookie("csrftoken")
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .trim_start_matches("csrftoken=")
-        .to_owned();
-    let created = browser
-        .send(
-            Method::POST,
-            "/v3/auth/tokens",
-            Request::new()
-                .header("Cookie", format!("{COOKIE}={cookie}; csrftoken={secret}"))
-                .header("X-CSRFToken", &secret),
-        )
-        .await;
+    let request = logged_in(&browser, &cookie).await;
+    let created = browser.send(Method::POST, "/v3/auth/tokens", request).await;
     let token = created.json()["token"].as_str().unwrap().to_owned();
     let client = server.browser();
     let whoami = || client.send(Method::GET, "/v3/auth/user", Request::new().bearer(&token));

@@ -267,6 +267,17 @@ impl Response {
             .unwrap_or_default()
     }
 
+    /// The value a `Set-Cookie` line gives the cookie `name`.
+    pub fn cookie_value(&self, name: &str) -> Option<String> {
+        let line = self.set_cookie(name)?;
+        Some(
+            line.split(';')
+                .next()?
+                .trim_start_matches(&format!("{name}="))
+                .to_owned(),
+        )
+    }
+
     /// Every `Set-Cookie` line for `name`.
     pub fn set_cookie(&self, name: &str) -> Option<String> {
         self.headers
@@ -383,6 +394,18 @@ impl Browser {
             ]),
         )
         .await
+    }
+
+    /// Posts a form with the CSRF cookie's value in `csrfmiddlewaretoken`, as an admin page's
+    /// form does.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let csrf = self
+            .cookie("csrftoken")
+            .expect("browser holds a csrftoken cookie");
+        let mut fields = fields.to_vec();
+        fields.push(("csrfmiddlewaretoken", &csrf));
+        self.send(Method::POST, path, Request::new().form(&fields))
+            .await
     }
 
     /// A request with the CSRF cookie's value in `X-CSRFToken`, as a script would send it.
