@@ -285,14 +285,8 @@ async fn superuser_adds_sets_password_and_deletes_a_user() {
 #[tokio::test]
 async fn staff_may_look_but_not_change_and_others_are_sent_to_login() {
     let server = TestServer::start().await;
-    let staff = server.user("staffer", Role::User).await;
+    server.staff_user("staffer").await;
     let bob = server.user("bob", Role::User).await;
-    let changes = metax_auth::store::UserChanges {
-        is_active: true,
-        is_staff: true,
-        ..Default::default()
-    };
-    server.store.update_user(staff.id, &changes).await.unwrap();
     let browser = server.admin_browser("staffer").await;
     let table = browser.get("/v3/admin/users/").await;
     assert_eq!(table.status, StatusCode::OK);

@@ -473,13 +473,7 @@ async fn basic_credentials_share_the_brake_and_clean_clients_are_not_locked_out(
 async fn only_superusers_see_the_keys_and_unknown_users_are_404() {
     let server = TestServer::start_with(ON).await;
     server.user("admin", Role::Superuser).await;
-    let staff = server.user("staffer", Role::User).await;
-    let changes = metax_auth::store::UserChanges {
-        is_active: true,
-        is_staff: true,
-        ..Default::default()
-    };
-    server.store.update_user(staff.id, &changes).await.unwrap();
+    server.staff_user("staffer").await;
     let staff_browser = server.admin_browser("staffer").await;
     assert_eq!(
         staff_browser

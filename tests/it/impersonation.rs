@@ -159,19 +159,7 @@ async fn refused_impersonations_answer_with_the_right_status_and_change_nothing(
     let admin = server.user("admin", Role::Superuser).await;
     let other_admin = server.user("root2", Role::Superuser).await;
     let bob = server.user("bob", Role::User).await;
-    let staff = server.user("staffer", Role::User).await;
-    server
-        .store
-        .update_user(
-            staff.id,
-            &UserChanges {
-                is_active: true,
-                is_staff: true,
-                ..UserChanges::default()
-            },
-        )
-        .await
-        .unwrap();
+    let staff = server.staff_user("staffer").await;
     let inactive = server.user("gone", Role::User).await;
     server
         .store
@@ -281,18 +269,7 @@ async fn impersonation_ends_when_the_impersonator_loses_superuser() {
     );
     assert_eq!(browser.get("/v3/auth/user").await.status, StatusCode::OK);
 
-    server
-        .store
-        .update_user(
-            admin.id,
-            &UserChanges {
-                is_active: true,
-                is_staff: true,
-                ..UserChanges::default()
-            },
-        )
-        .await
-        .unwrap();
+    server.demote(&admin).await;
     let after = browser.get("/v3/auth/user").await;
     assert_eq!(
         after.status,
@@ -403,18 +380,7 @@ async fn tokens_made_while_impersonating_end_with_the_impersonators_right_and_pa
         "no laundering: {listed}"
     );
 
-    server
-        .store
-        .update_user(
-            admin.id,
-            &UserChanges {
-                is_active: true,
-                is_staff: true,
-                ..UserChanges::default()
-            },
-        )
-        .await
-        .unwrap();
+    server.demote(&admin).await;
     for token in [&first, &second] {
         let refused = client
             .send(Method::GET, "/v3/auth/user", Request::new().bearer(token))

@@ -118,6 +118,33 @@ impl FromRequestParts<AppState> for UserId {
     }
 }
 
+/// A superuser on a page that changes the user `{id}` (loaded; a 404 page when there is none).
+pub struct ChangeUser {
+    /// The superuser.
+    pub admin: Admin,
+    /// The user to change.
+    pub user: User,
+}
+
+impl FromRequestParts<AppState> for ChangeUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let admin = Admin::from_request_parts(parts, state).await?;
+        admin
+            .require_superuser()
+            .map_err(IntoResponse::into_response)?;
+        let UserId(id) = UserId::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let user = load(state, id).await.map_err(IntoResponse::into_response)?;
+        Ok(ChangeUser { admin, user })
+    }
+}
+
 /// Comma-separated text as a list, blanks dropped.
 fn list(text: &str) -> Vec<String> {
     text.split(',')
@@ -195,12 +222,9 @@ pub async fn show_user(
 /// `POST /v3/admin/users/{id}/`: saves the change form.
 pub async fn change_user(
     State(state): State<AppState>,
-    admin: Admin,
-    UserId(id): UserId,
+    ChangeUser { admin, user }: ChangeUser,
     CsrfForm(form): CsrfForm<ChangeForm>,
 ) -> Result<Response, HtmlError> {
-    admin.require_superuser()?;
-    let user = load(&state, id).await?;
     let email = form.email.trim().to_owned();
     if let Err(message) = validate_email(&email) {
         return change_page(
@@ -312,13 +336,7 @@ pub async fn add_user(
 }
 
 /// `GET /v3/admin/users/{id}/password/`.
-pub async fn show_password(
-    State(state): State<AppState>,
-    admin: Admin,
-    UserId(id): UserId,
-) -> Result<Response, HtmlError> {
-    admin.require_superuser()?;
-    let user = load(&state, id).await?;
+pub async fn show_password(ChangeUser { admin, user }: ChangeUser) -> Result<Response, HtmlError> {
     Ok(Page(
         StatusCode::OK,
         PasswordPage {
@@ -333,12 +351,9 @@ pub async fn show_password(
 /// `POST /v3/admin/users/{id}/password/`: sets a new password (both fields blank: none).
 pub async fn set_password(
     State(state): State<AppState>,
-    admin: Admin,
-    UserId(id): UserId,
+    ChangeUser { admin, user }: ChangeUser,
     CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> Result<Response, HtmlError> {
-    admin.require_superuser()?;
-    let user = load(&state, id).await?;
     match new_password(
         &form.password1,
         &form.password2,
@@ -373,13 +388,7 @@ pub async fn set_password(
 }
 
 /// `GET /v3/admin/users/{id}/delete/`: the confirmation.
-pub async fn show_delete(
-    State(state): State<AppState>,
-    admin: Admin,
-    UserId(id): UserId,
-) -> Result<Response, HtmlError> {
-    admin.require_superuser()?;
-    let user = load(&state, id).await?;
+pub async fn show_delete(ChangeUser { admin, user }: ChangeUser) -> Result<Response, HtmlError> {
     Ok(Page(
         StatusCode::OK,
         DeletePage {
@@ -393,12 +402,9 @@ pub async fn show_delete(
 /// `POST /v3/admin/users/{id}/delete/`: deletes the user with their tokens and sessions.
 pub async fn delete_user(
     State(state): State<AppState>,
-    admin: Admin,
-    UserId(id): UserId,
+    ChangeUser { admin, user }: ChangeUser,
     CsrfForm(_): CsrfForm<EmptyForm>,
 ) -> Result<Response, HtmlError> {
-    admin.require_superuser()?;
-    let user = load(&state, id).await?;
     if user.id == admin.caller.user.id
         || admin
             .caller

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use metax_auth::accounts::{self, Role};
 use metax_auth::clock::Clock;
 use metax_auth::config::Config;
-use metax_auth::store::{self, Store, User};
+use metax_auth::store::{self, Store, User, UserChanges};
 use metax_auth::web::{self, AppState};
 use reqwest::cookie::CookieStore;
 use reqwest::header::HeaderMap;
@@ -130,6 +130,34 @@ impl TestServer {
         )
         .await
         .expect("create user")
+    }
+
+    /// Creates a staff user who is not a superuser.
+    pub async fn staff_user(&self, username: &str) -> User {
+        let user = self.user(username, Role::User).await;
+        let changes = UserChanges {
+            is_active: true,
+            is_staff: true,
+            ..UserChanges::default()
+        };
+        self.store
+            .update_user(user.id, &changes)
+            .await
+            .expect("make staff");
+        self.store.user_by_id(user.id).await.expect("reload")
+    }
+
+    /// Takes superuser away from a user (still active staff).
+    pub async fn demote(&self, user: &User) {
+        let changes = UserChanges {
+            is_active: true,
+            is_staff: true,
+            ..UserChanges::default()
+        };
+        self.store
+            .update_user(user.id, &changes)
+            .await
+            .expect("demote");
     }
 
     /// A fresh browser (own cookie jar) pointed at this server.
