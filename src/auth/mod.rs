@@ -424,7 +424,7 @@ impl Authenticator {
             .map_err(AuthError::Throttled)?;
         let user = self.check_password(username, password).await?;
         if user.is_none() {
-            self.throttle.failed(client, username);
+            tokio::time::sleep(self.throttle.failed(client, username)).await;
         }
         Ok(user)
     }

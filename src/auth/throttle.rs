@@ -14,6 +14,10 @@ const PER_CLIENT: u32 = 10;
 const PER_USERNAME: u32 = 20;
 /// The window.
 const WINDOW: Duration = Duration::from_secs(300);
+/// Failures answered at once before the slowdown starts.
+const FREE_FAILURES: u32 = 3;
+/// Extra delay per failure after those.
+const SLOWDOWN_STEP: Duration = Duration::from_millis(100);
 /// Entries kept before expired ones are swept.
 const MAX_ENTRIES: usize = 100_000;
 
@@ -55,7 +59,9 @@ impl Throttle {
     }
 
     /// Counts a failed attempt. A success resets nothing: failures age out with the window.
-    pub fn failed(&self, client: &str, username: &str) {
+    /// Returns how long to hold the failed answer back: nothing for the first few failures of a
+    /// client, then 100 ms more for each one, so guessing slows down before the brake stops it.
+    pub fn failed(&self, client: &str, username: &str) -> Duration {
         let now = Instant::now();
         let mut failures = self
             .failures
@@ -64,13 +70,16 @@ impl Throttle {
         if failures.len() >= MAX_ENTRIES {
             failures.retain(|_, (_, started)| now.duration_since(*started) < WINDOW);
         }
-        for key in [format!("client:{client}"), format!("user:{username}")] {
-            let entry = failures.entry(key).or_insert((0, now));
-            if now.duration_since(entry.1) >= WINDOW {
-                *entry = (0, now);
-            }
-            entry.0 += 1;
-        }
+        let [client_failures, _] =
+            [format!("client:{client}"), format!("user:{username}")].map(|key| {
+                let entry = failures.entry(key).or_insert((0, now));
+                if now.duration_since(entry.1) >= WINDOW {
+                    *entry = (0, now);
+                }
+                entry.0 += 1;
+                entry.0
+            });
+        SLOWDOWN_STEP * client_failures.saturating_sub(FREE_FAILURES)
     }
 }
 
@@ -87,9 +96,20 @@ mod tests {
         }
         let wait = throttle.check("1.1.1.1", "bob").unwrap_err();
         assert!(wait > 0 && wait <= WINDOW.as_secs());
+        let mut delays = Vec::new();
         for _ in PER_CLIENT..PER_USERNAME {
-            throttle.failed("2.2.2.2", "alice");
+            delays.push(throttle.failed("2.2.2.2", "alice"));
         }
+        assert_eq!(
+            delays[0],
+            Duration::ZERO,
+            "the first failures are answered at once"
+        );
+        assert_eq!(
+            delays[9],
+            Duration::from_millis(700),
+            "then each waits longer"
+        );
         assert!(
             throttle.check("2.2.2.2", "alice").is_err(),
             "a failing client is braked for alice"
