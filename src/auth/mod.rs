@@ -137,8 +137,8 @@ impl AuthError {
     }
 }
 
-/// What a request offers as credentials, gathered by the web layer.
-#[derive(Clone, Copy, Debug)]
+/// What a request offers as credentials, gathered by the web layer. No `Debug`: it holds them.
+#[derive(Clone, Copy)]
 pub struct Credentials<'a> {
     /// The raw `Authorization` header.
     pub authorization: Option<&'a [u8]>,

@@ -15,8 +15,9 @@ const SYNC_INTERVAL: chrono::Duration = chrono::Duration::hours(8);
 /// How long one `user_status` call may take.
 const TIMEOUT: Duration = Duration::from_secs(2);
 
-/// A client for the SSO's `user_status`, when SSO is on and the host and token are set.
-#[derive(Clone, Debug)]
+/// A client for the SSO's `user_status`, when SSO is on and the host and token are set. No
+/// `Debug`: it holds the trusted service token.
+#[derive(Clone)]
 pub struct SsoSync {
     client: reqwest::Client,
     url: String,

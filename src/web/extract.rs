@@ -126,7 +126,7 @@ async fn authenticate_api(
 
 /// Where a handler's extractors leave a rotated CSRF secret for the response (see
 /// `web::rotate_csrf_cookie`).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct CsrfRotation(std::sync::Arc<std::sync::Mutex<Option<String>>>);
 
 impl CsrfRotation {
