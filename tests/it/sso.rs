@@ -511,3 +511,45 @@ async fn sso_users_get_a_drf_token_when_saved_if_enabled() {
         .await;
     assert_eq!(me.json()["username"], "fd_teppo3");
 }
+
+#[tokio::test]
+async fn the_token_page_of_a_new_sso_login_carries_the_rotated_csrf_token() {
+    let server = TestServer::start_with(SSO).await;
+    let browser = server.browser();
+    let cookie = session(|_| {});
+    let old_secret = "a".repeat(32);
+    let page = browser
+        .send(
+            Method::GET,
+            "/v3/auth/tokens",
+            Request::new()
+                .header(
+                    "Cookie",
+                    format!("{COOKIE}={cookie}; csrftoken={old_secret}"),
+                )
+                .html(),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let secret = page
+        .cookie_value("csrftoken")
+        .expect("the new login rotates the cookie");
+    let form_token = page.hidden_input("csrfmiddlewaretoken").unwrap();
+    let created = browser
+        .send(
+            Method::POST,
+            "/v3/auth/tokens",
+            Request::new()
+                .header("Cookie", format!("{COOKIE}={cookie}; csrftoken={secret}"))
+                .html()
+                .form(&[("csrfmiddlewaretoken", &form_token)]),
+        )
+        .await;
+    assert_eq!(
+        created.status,
+        StatusCode::OK,
+        "the page's form matches the new cookie: {}",
+        created.text
+    );
+    assert!(created.text.contains("id=\"new-token\""));
+}

@@ -6,16 +6,17 @@
 
 use askama::Template;
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::TIME_FORMAT;
+use crate::auth::csrf;
 use crate::auth::{Authenticated, bearer};
 use crate::store::BearerToken;
 use crate::web::error::ApiError;
-use crate::web::extract::{ApiCaller, ApiSubmission, CsrfCookie, QueryParams};
+use crate::web::extract::{ApiCaller, ApiSubmission, CsrfCookie, CsrfRotation, QueryParams};
 use crate::web::html::{Chrome, Page};
 use crate::web::{AppState, negotiate, see_other};
 
@@ -67,6 +68,9 @@ struct Outcome<'a> {
     state: &'a AppState,
     html: bool,
     csrf: CsrfCookie,
+    /// A secret rotated while authenticating (a new SSO login) replaces the cookie's in the
+    /// page's forms, so they match the cookie the response sets.
+    rotation: CsrfRotation,
 }
 
 impl Outcome<'_> {
@@ -87,7 +91,16 @@ impl Outcome<'_> {
             None => Vec::new(),
         };
         let page = TokensPage {
-            chrome: Chrome::for_caller(caller, self.csrf.masked()).configured(&self.state.config),
+            chrome: Chrome::for_caller(
+                caller,
+                csrf::mask(
+                    &self
+                        .rotation
+                        .rotated()
+                        .unwrap_or_else(|| self.csrf.secret.clone()),
+                ),
+            )
+            .configured(&self.state.config),
             tokens: tokens.iter().map(ListedToken::from).collect(),
             created,
             error,
@@ -114,12 +127,14 @@ pub async fn list_tokens(
     State(state): State<AppState>,
     headers: HeaderMap,
     csrf: CsrfCookie,
+    Extension(rotation): Extension<CsrfRotation>,
     caller: Result<ApiCaller, ApiError>,
 ) -> Response {
     let outcome = Outcome {
         state: &state,
         html: negotiate::wants_html(&headers),
         csrf,
+        rotation,
     };
     let caller = match caller.and_then(ApiCaller::required) {
         Ok(caller) => caller,
@@ -150,12 +165,14 @@ pub async fn create_token(
     State(state): State<AppState>,
     headers: HeaderMap,
     csrf: CsrfCookie,
+    Extension(rotation): Extension<CsrfRotation>,
     submission: Result<ApiSubmission, ApiError>,
 ) -> Response {
     let outcome = Outcome {
         state: &state,
         html: negotiate::wants_html(&headers),
         csrf,
+        rotation,
     };
     let (caller, submission) = match submission.and_then(|submission| {
         Ok((
