@@ -125,6 +125,14 @@ pub enum AuthError {
 }
 
 impl AuthError {
+    /// DRF's texts for a `Bearer` or `Token` header without exactly one credential.
+    fn token_header(problem: CredentialsProblem) -> Self {
+        match problem {
+            CredentialsProblem::Missing => AuthError::TokenHeaderMissing,
+            CredentialsProblem::ContainsSpaces => AuthError::TokenHeaderSpaces,
+        }
+    }
+
     /// Metax's `code` for this failure (its exception handler adds it to the body).
     pub fn code(&self) -> &'static str {
         match self {
@@ -151,6 +159,14 @@ pub struct Credentials<'a> {
     /// Django's CSRF verdict for this request (`Ok` for safe methods); it counts only when a
     /// cookie authenticates the request, and is enforced before anything is written.
     pub csrf: Result<(), &'a str>,
+}
+
+impl Credentials<'_> {
+    /// DRF's `enforce_csrf`, for a request that a cookie authenticates.
+    fn enforce_csrf(&self) -> Result<(), AuthError> {
+        self.csrf
+            .map_err(|reason| AuthError::Csrf(reason.to_owned()))
+    }
 }
 
 /// Checks credentials against the store. Cheap to clone.
@@ -231,9 +247,7 @@ impl Authenticator {
             .session(credentials.session_id, credentials.client)
             .await?
         {
-            credentials
-                .csrf
-                .map_err(|reason| AuthError::Csrf(reason.to_owned()))?;
+            credentials.enforce_csrf()?;
             return Ok(Some(Authenticated {
                 user,
                 method: AuthMethod::Session,
@@ -282,9 +296,7 @@ impl Authenticator {
         let Some(session) = sso::parse(cookie, key.expose(), now)? else {
             return Ok(None);
         };
-        credentials
-            .csrf
-            .map_err(|reason| AuthError::Csrf(reason.to_owned()))?;
+        credentials.enforce_csrf()?;
         let (user, new_login) = self
             .store
             .sync_sso_user(&session.username, &session.profile, session.initiated, now)
@@ -309,10 +321,7 @@ impl Authenticator {
         &self,
         credentials: Result<&[u8], CredentialsProblem>,
     ) -> Result<User, AuthError> {
-        let key = credentials.map_err(|problem| match problem {
-            CredentialsProblem::Missing => AuthError::TokenHeaderMissing,
-            CredentialsProblem::ContainsSpaces => AuthError::TokenHeaderSpaces,
-        })?;
+        let key = credentials.map_err(AuthError::token_header)?;
         let key = std::str::from_utf8(key).map_err(|_| AuthError::TokenHeaderCharacters)?;
         if !drf_token::is_plausible(key.as_bytes()) {
             return Err(AuthError::InvalidToken);
@@ -436,10 +445,7 @@ impl Authenticator {
         &self,
         credentials: Result<&[u8], CredentialsProblem>,
     ) -> Result<Authenticated, AuthError> {
-        let token = credentials.map_err(|problem| match problem {
-            CredentialsProblem::Missing => AuthError::TokenHeaderMissing,
-            CredentialsProblem::ContainsSpaces => AuthError::TokenHeaderSpaces,
-        })?;
+        let token = credentials.map_err(AuthError::token_header)?;
         let token_key = bearer::token_key(token).ok_or(AuthError::InvalidToken)?;
         let matches = self
             .store
