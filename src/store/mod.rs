@@ -3,6 +3,8 @@
 //! exists outside this folder.
 
 mod models;
+mod postgres;
+mod sql;
 mod sqlite;
 
 use std::sync::Arc;
@@ -29,15 +31,50 @@ pub enum StoreError {
         /// What collided, in domain words (`username`).
         constraint: &'static str,
     },
+    /// A value the database cannot hold (text with a NUL character); the message is for the
+    /// person who sent it (Django's forms say the same).
+    #[error("{0}")]
+    Invalid(&'static str),
     /// The per-user token limit is reached.
     #[error("token limit reached")]
     LimitReached,
     /// The database cannot be used as it is (missing file or schema, unsupported backend); the message says what to do.
     #[error("{0}")]
     Unavailable(String),
-    /// Anything else (connection, I/O, corrupt data).
+    /// The database cannot be reached right now (refused or lost connection, no free connection
+    /// in time, database shutting down or busy); worth retrying. Holds the cause, for logs.
+    #[error("the database is unreachable: {0}")]
+    Unreachable(String),
+    /// Anything else (corrupt data, a bug).
     #[error(transparent)]
-    Other(#[from] sqlx::Error),
+    Other(sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        let unreachable = match &error {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Database(database) => database.code().is_some_and(|code| {
+                // PostgreSQL: connection exceptions, shutdown or start-up, too many clients.
+                // SQLite: the file stayed locked past the busy timeout.
+                code.starts_with("08")
+                    || code.starts_with("57P")
+                    || code == "53300"
+                    || matches!(code.as_ref(), "5" | "6" | "261" | "262" | "517")
+            }),
+            _ => false,
+        };
+        if unreachable {
+            StoreError::Unreachable(error.to_string())
+        } else {
+            StoreError::Other(error)
+        }
+    }
 }
 
 /// Everything the service stores. One implementation per backend.
@@ -168,12 +205,10 @@ pub trait Store: Send + Sync + 'static {
 }
 
 /// Opens the store named by the URL. `create` makes a missing SQLite file (for `migrate`);
-/// otherwise a missing file is `Unavailable`.
+/// otherwise a missing file is `Unavailable`. A PostgreSQL database must exist already.
 pub async fn open(url: &DatabaseUrl, create: bool) -> Result<Arc<dyn Store>, StoreError> {
     match url {
-        DatabaseUrl::Sqlite(path) => Ok(Arc::new(sqlite::SqliteStore::open(path, create).await?)),
-        DatabaseUrl::Postgres(_) => Err(StoreError::Unavailable(
-            "DATABASE_URL: PostgreSQL is not supported yet; use sqlite://FILE".to_owned(),
-        )),
+        DatabaseUrl::Sqlite(path) => Ok(Arc::new(sqlite::open(path, create).await?)),
+        DatabaseUrl::Postgres(url) => Ok(Arc::new(postgres::open(url).await?)),
     }
 }

@@ -10,6 +10,13 @@ use serde_json::json;
 use crate::auth::AuthError;
 use crate::store::StoreError;
 
+/// What a client reads while the database cannot be reached (the cause is logged).
+pub const UNREACHABLE: &str =
+    "The service is temporarily unavailable: its database cannot be reached. Try again shortly.";
+
+/// Seconds a client is told to wait (`Retry-After`) on a 503.
+pub const RETRY_AFTER_SECONDS: u32 = 5;
+
 /// An API failure.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -48,9 +55,8 @@ impl ApiError {
         match self {
             // DRF answers 403, not 401: Metax's first authentication class sends no
             // WWW-Authenticate challenge.
-            ApiError::Auth(AuthError::Store(_)) | ApiError::Store(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            ApiError::Store(StoreError::Unreachable(_)) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Auth(AuthError::Throttled(_)) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Auth(_) | ApiError::NotAuthenticated | ApiError::TokenLimit => {
                 StatusCode::FORBIDDEN
@@ -66,26 +72,26 @@ impl ApiError {
     /// The message a person reads (the `detail` of the JSON body).
     pub fn message(&self) -> String {
         match self {
-            ApiError::Auth(AuthError::Store(_)) => "A server error occurred.".to_owned(),
-            ApiError::Auth(error) => error.to_string(),
+            ApiError::Store(StoreError::Unreachable(_)) => UNREACHABLE.to_owned(),
             other => other.to_string(),
         }
     }
 
     /// Logs causes the client does not see.
     fn log(&self) {
-        match self {
-            ApiError::Store(error) | ApiError::Auth(AuthError::Store(error)) => {
-                tracing::error!(error = %error, "store failure while answering a request");
-            }
-            _ => {}
+        if let ApiError::Store(error) = self {
+            tracing::error!(error = %error, "store failure while answering a request");
         }
     }
 }
 
 impl From<AuthError> for ApiError {
     fn from(error: AuthError) -> Self {
-        ApiError::Auth(error)
+        match error {
+            // A store failure while checking credentials is answered as any store failure.
+            AuthError::Store(error) => error.into(),
+            other => ApiError::Auth(other),
+        }
     }
 }
 
@@ -94,6 +100,7 @@ impl From<StoreError> for ApiError {
         match error {
             StoreError::LimitReached => ApiError::TokenLimit,
             StoreError::NotFound => ApiError::NotFound,
+            StoreError::Invalid(message) => ApiError::BadRequest(message.to_owned()),
             other => ApiError::Store(other),
         }
     }
@@ -105,15 +112,21 @@ impl IntoResponse for ApiError {
         let body = match &self {
             // DRF raises CSRF failures as PermissionDenied and throttling as Throttled: Metax adds
             // no code to those.
-            ApiError::Auth(AuthError::Store(_) | AuthError::Csrf(_) | AuthError::Throttled(_)) => {
+            ApiError::Auth(AuthError::Csrf(_) | AuthError::Throttled(_)) => {
                 json!({ "detail": self.message() })
             }
             ApiError::Auth(error) => json!({ "detail": self.message(), "code": error.code() }),
             ApiError::TokenLimit => json!({ "error": self.message() }),
             _ => json!({ "detail": self.message() }),
         };
-        let mut response = (self.status(), Json(body)).into_response();
-        if let ApiError::Auth(AuthError::Throttled(wait)) = self {
+        let status = self.status();
+        let mut response = (status, Json(body)).into_response();
+        let retry_after = match self {
+            ApiError::Auth(AuthError::Throttled(wait)) => Some(wait),
+            _ if status == StatusCode::SERVICE_UNAVAILABLE => Some(RETRY_AFTER_SECONDS.into()),
+            _ => None,
+        };
+        if let Some(wait) = retry_after {
             response
                 .headers_mut()
                 .insert(axum::http::header::RETRY_AFTER, wait.into());

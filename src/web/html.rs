@@ -119,7 +119,10 @@ pub enum HtmlError {
 
 impl From<StoreError> for HtmlError {
     fn from(error: StoreError) -> Self {
-        HtmlError::Store(error)
+        match error {
+            StoreError::Invalid(message) => HtmlError::BadRequest(message.to_owned()),
+            other => HtmlError::Store(other),
+        }
     }
 }
 
@@ -133,6 +136,9 @@ impl IntoResponse for HtmlError {
             HtmlError::BadRequest(_) => (StatusCode::BAD_REQUEST, "Bad request (400)"),
             HtmlError::Forbidden(_) => (StatusCode::FORBIDDEN, "Forbidden (403)"),
             HtmlError::NotFound => (StatusCode::NOT_FOUND, "Not found (404)"),
+            HtmlError::Store(StoreError::Unreachable(_)) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "Service unavailable (503)")
+            }
             HtmlError::Store(_) | HtmlError::Internal => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "Server error (500)")
             }
@@ -140,13 +146,16 @@ impl IntoResponse for HtmlError {
         if let HtmlError::Store(error) = &self {
             tracing::error!(%error, "store failure while rendering a page");
         }
-        let message = self.to_string();
+        let message = match &self {
+            HtmlError::Store(StoreError::Unreachable(_)) => super::error::UNREACHABLE.to_owned(),
+            _ => self.to_string(),
+        };
         let page = ErrorPage {
             chrome: Chrome::default(),
             title,
             message: &message,
         };
-        match page.render() {
+        let mut response = match page.render() {
             Ok(body) => (
                 status,
                 [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
@@ -154,6 +163,13 @@ impl IntoResponse for HtmlError {
             )
                 .into_response(),
             Err(_) => (status, message).into_response(),
+        };
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                super::error::RETRY_AFTER_SECONDS.into(),
+            );
         }
+        response
     }
 }

@@ -359,3 +359,83 @@ async fn user_pages_for_odd_ids_are_html_404s() {
         assert_eq!(page.header("content-type"), "text/html; charset=utf-8");
     }
 }
+
+/// PostgreSQL text cannot hold a NUL character: on both backends, writes refuse it with
+/// Django's text (400, nothing saved) and lookups for it find nothing, never a 500.
+#[tokio::test]
+async fn nul_characters_are_refused_in_writes_and_match_nothing_in_lookups() {
+    let server = TestServer::start_with(&[("ENABLE_DRF_TOKEN_AUTH", "True")]).await;
+    server.user("admin", Role::Superuser).await;
+    let bob = server.user("bob", Role::User).await;
+    let browser = server.admin_browser("admin").await;
+
+    let path = format!("/v3/admin/users/{}/", bob.id);
+    for field in ["first_name", "last_name", "organization", "groups"] {
+        let edit = browser
+            .post_form(
+                &path,
+                &[
+                    ("email", "bob@example.org"),
+                    ("is_active", "on"),
+                    (field, "a\0b"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            edit.status,
+            StatusCode::BAD_REQUEST,
+            "{field}: {}",
+            edit.text
+        );
+        assert!(
+            edit.text.contains("Null characters are not allowed."),
+            "{field}"
+        );
+    }
+    assert_eq!(
+        server.store.user_by_id(bob.id).await.unwrap().email,
+        "",
+        "nothing saved"
+    );
+    let add = browser
+        .post_form(
+            "/v3/admin/users/add/",
+            &[
+                ("username", "eve\0"),
+                ("password1", PASSWORD),
+                ("password2", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(add.status, StatusCode::OK, "the form again, with its error");
+    assert!(add.text.contains("Enter a valid username."));
+    assert!(server.store.user_by_username("eve\0").await.is_err());
+
+    for search in [
+        "/v3/admin/users/?q=%00",
+        "/v3/admin/authtoken/tokens/?q=b%00",
+    ] {
+        let page = browser.get(search).await;
+        assert_eq!(page.status, StatusCode::OK, "{search}");
+        assert!(!page.text.contains(">bob<"), "{search} finds nobody");
+    }
+    let login = server.browser().log_in("bob\0", PASSWORD).await;
+    assert_eq!(
+        login.status,
+        StatusCode::OK,
+        "the form again, with its error"
+    );
+    let drf = server
+        .browser()
+        .send(
+            Method::POST,
+            "/v3/drf-token-auth/",
+            Request::new().json(serde_json::json!({"username": "bob\u{0}", "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(drf.status, StatusCode::BAD_REQUEST, "{}", drf.text);
+    assert_eq!(
+        drf.json()["non_field_errors"][0],
+        "Unable to log in with provided credentials."
+    );
+}

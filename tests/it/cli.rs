@@ -2,22 +2,29 @@
 //! changepassword, serve, and their error cases.
 
 use std::io::Write;
-use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use crate::support::{Browser, PASSWORD, Request};
+use crate::support::{Browser, Database, PASSWORD, Request};
 
-const BINARY: &str = env!("CARGO_BIN_EXE_metax-auth");
+pub const BINARY: &str = env!("CARGO_BIN_EXE_metax-auth");
 
-/// Runs the binary in `dir` with a clean environment plus `env`, feeding `input` to stdin.
-fn run(dir: &Path, args: &[&str], env: &[(&str, &str)], input: &str) -> Output {
-    let mut child = Command::new(BINARY)
-        .args(args)
-        .current_dir(dir)
+/// The binary, in the database's folder, with a clean environment that names the database.
+fn command(database: &Database) -> Command {
+    let mut command = Command::new(BINARY);
+    command
+        .current_dir(database.dir())
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("RUST_LOG", "warn")
+        .env("DATABASE_URL", database.url());
+    command
+}
+
+/// Runs the binary on `database` with `env` added, feeding `input` to stdin.
+pub fn run(database: &Database, args: &[&str], env: &[(&str, &str)], input: &str) -> Output {
+    let mut child = command(database)
+        .args(args)
         .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -37,57 +44,25 @@ fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-fn stderr(output: &Output) -> String {
+pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-fn migrated() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let output = run(dir.path(), &["migrate"], &[], "");
+fn migrated() -> Database {
+    let dir = Database::fresh();
+    let output = run(&dir, &["migrate"], &[], "");
     assert!(output.status.success(), "{}", stderr(&output));
     dir
 }
 
 #[test]
-fn migrate_creates_the_default_relative_and_absolute_sqlite_files() {
-    let dir = tempfile::tempdir().unwrap();
-    assert!(run(dir.path(), &["migrate"], &[], "").status.success());
-    assert!(
-        dir.path().join("metax-auth.sqlite3").exists(),
-        "default file in the working directory"
-    );
-    assert!(
-        run(
-            dir.path(),
-            &["migrate"],
-            &[("DATABASE_URL", "sqlite://relative.sqlite3")],
-            ""
-        )
-        .status
-        .success()
-    );
-    assert!(dir.path().join("relative.sqlite3").exists());
-    let absolute = dir.path().join("abs.sqlite3");
-    let url = format!("sqlite://{}", absolute.display());
-    let output = run(dir.path(), &["migrate"], &[("DATABASE_URL", &url)], "");
-    assert!(output.status.success(), "{}", stderr(&output));
-    assert!(absolute.exists());
-    assert!(
-        run(dir.path(), &["migrate"], &[("DATABASE_URL", &url)], "")
-            .status
-            .success(),
-        "migrate twice is fine"
-    );
-}
-
-#[test]
 fn commands_on_an_unmigrated_database_say_to_migrate() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Database::fresh();
     for args in [
         vec!["serve", "--bind", "127.0.0.1:0"],
         vec!["createsuperuser", "--username", "x", "--noinput"],
     ] {
-        let output = run(dir.path(), &args, &[], "");
+        let output = run(&dir, &args, &[], "");
         assert_eq!(output.status.code(), Some(1), "{args:?}");
         assert!(
             stderr(&output).contains("metax-auth migrate"),
@@ -107,7 +82,7 @@ fn malformed_settings_stop_with_one_line_naming_the_variable() {
         ("SECRET_KEY", "short"),
     ] {
         let output = run(
-            dir.path(),
+            &dir,
             &["serve", "--bind", "127.0.0.1:0"],
             &[(name, value)],
             "",
@@ -121,27 +96,23 @@ fn malformed_settings_stop_with_one_line_naming_the_variable() {
         );
         assert!(!message.contains("panicked"));
     }
-    let bad_log = run(dir.path(), &["migrate"], &[("RUST_LOG", "nonsense[[[")], "");
+    let bad_log = run(&dir, &["migrate"], &[("RUST_LOG", "nonsense[[[")], "");
     assert!(
         stderr(&bad_log).starts_with("error: RUST_LOG: expected"),
         "{}",
         stderr(&bad_log)
     );
-    std::fs::write(dir.path().join(".env"), "this is not a setting\n").unwrap();
-    let help = run(dir.path(), &["--help"], &[], "");
+    std::fs::write(dir.dir().join(".env"), "this is not a setting\n").unwrap();
+    let help = run(&dir, &["--help"], &[], "");
     assert!(help.status.success(), "--help works whatever .env holds");
-    let broken = run(dir.path(), &["migrate"], &[], "");
+    let broken = run(&dir, &["migrate"], &[], "");
     assert!(
         stderr(&broken).starts_with("error: could not read .env"),
         "{}",
         stderr(&broken)
     );
-    std::fs::write(
-        dir.path().join(".env"),
-        "BEARER_TOKEN_LIMIT_PER_USER=lots\n",
-    )
-    .unwrap();
-    let output = run(dir.path(), &["serve", "--bind", "127.0.0.1:0"], &[], "");
+    std::fs::write(dir.dir().join(".env"), "BEARER_TOKEN_LIMIT_PER_USER=lots\n").unwrap();
+    let output = run(&dir, &["serve", "--bind", "127.0.0.1:0"], &[], "");
     assert!(
         stderr(&output).starts_with("error: BEARER_TOKEN_LIMIT_PER_USER:"),
         ".env is read: {}",
@@ -151,17 +122,17 @@ fn malformed_settings_stop_with_one_line_naming_the_variable() {
 
 #[test]
 fn bad_arguments_exit_2_with_usage() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Database::fresh();
     for args in [
         vec!["serve", "--bind", "not-an-address"],
         vec!["frobnicate"],
         vec!["createuser", "--bogus"],
     ] {
-        let output = run(dir.path(), &args, &[], "");
+        let output = run(&dir, &args, &[], "");
         assert_eq!(output.status.code(), Some(2), "{args:?}");
         assert!(stderr(&output).contains("error:"), "{args:?}");
     }
-    let help = run(dir.path(), &["createsuperuser", "--help"], &[], "");
+    let help = run(&dir, &["createsuperuser", "--help"], &[], "");
     assert!(help.status.success() && stdout(&help).contains("--noinput"));
 }
 
@@ -170,7 +141,7 @@ fn createsuperuser_noinput_and_its_errors() {
     let dir = migrated();
     let env = [("METAX_AUTH_SUPERUSER_PASSWORD", PASSWORD)];
     let output = run(
-        dir.path(),
+        &dir,
         &[
             "createsuperuser",
             "--username",
@@ -186,7 +157,7 @@ fn createsuperuser_noinput_and_its_errors() {
     assert_eq!(stdout(&output).trim(), "Superuser created successfully.");
 
     let again = run(
-        dir.path(),
+        &dir,
         &["createsuperuser", "--username", "admin", "--noinput"],
         &env,
         "",
@@ -196,20 +167,20 @@ fn createsuperuser_noinput_and_its_errors() {
         stderr(&again).trim(),
         "error: That username is already taken."
     );
-    let no_name = run(dir.path(), &["createsuperuser", "--noinput"], &env, "");
+    let no_name = run(&dir, &["createsuperuser", "--noinput"], &env, "");
     assert_eq!(
         stderr(&no_name).trim(),
         "error: You must use --username with --noinput."
     );
     let bad_name = run(
-        dir.path(),
+        &dir,
         &["createsuperuser", "--username", "bad name", "--noinput"],
         &env,
         "",
     );
     assert!(stderr(&bad_name).contains("Enter a valid username."));
     let lookalike = run(
-        dir.path(),
+        &dir,
         &["createsuperuser", "--username", "ａｄｍｉｎ", "--noinput"],
         &env,
         "",
@@ -220,7 +191,7 @@ fn createsuperuser_noinput_and_its_errors() {
         "NFKC-normalized like Django"
     );
     let bad_email = run(
-        dir.path(),
+        &dir,
         &[
             "createsuperuser",
             "--username",
@@ -254,7 +225,7 @@ fn createsuperuser_asks_and_refuses_mismatched_blank_and_weak_passwords() {
         PASSWORD,
     ];
     let output = run(
-        dir.path(),
+        &dir,
         &["createsuperuser"],
         &[("USER", "root")],
         &(answers.join("\n") + "\n"),
@@ -273,7 +244,7 @@ fn createsuperuser_asks_and_refuses_mismatched_blank_and_weak_passwords() {
     ] {
         assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
     }
-    let taken = run(dir.path(), &["createsuperuser"], &[], "admin\n");
+    let taken = run(&dir, &["createsuperuser"], &[], "admin\n");
     assert!(stdout(&taken).contains("Error: That username is already taken."));
     assert_eq!(
         taken.status.code(),
@@ -288,21 +259,21 @@ fn createsuperuser_asks_and_refuses_mismatched_blank_and_weak_passwords() {
 async fn created_users_log_in_and_createuser_without_password_cannot() {
     let dir = migrated();
     let ok = run(
-        dir.path(),
+        &dir,
         &["createsuperuser", "--username", "admin", "--noinput"],
         &[("METAX_AUTH_SUPERUSER_PASSWORD", PASSWORD)],
         "",
     );
     assert!(ok.status.success());
     let ok = run(
-        dir.path(),
+        &dir,
         &["createuser", "--username", "teppo", "--noinput"],
         &[("METAX_AUTH_USER_PASSWORD", PASSWORD)],
         "",
     );
     assert!(ok.status.success(), "{}", stderr(&ok));
     let ok = run(
-        dir.path(),
+        &dir,
         &["createuser", "--username", "sso-user", "--noinput"],
         &[],
         "",
@@ -310,7 +281,7 @@ async fn created_users_log_in_and_createuser_without_password_cannot() {
     assert!(ok.status.success());
     assert_eq!(stdout(&ok).trim(), "User created successfully.");
 
-    let server = ServedBinary::start(dir.path());
+    let server = ServedBinary::start(&dir);
     let browser = Browser::new(&server.base);
     assert_eq!(
         browser.log_in("admin", PASSWORD).await.status,
@@ -351,13 +322,13 @@ async fn created_users_log_in_and_createuser_without_password_cannot() {
 async fn changepassword_asks_twice_and_gives_up_after_three_attempts() {
     let dir = migrated();
     run(
-        dir.path(),
+        &dir,
         &["createuser", "--username", "teppo", "--noinput"],
         &[("METAX_AUTH_USER_PASSWORD", PASSWORD)],
         "",
     );
     let failed = run(
-        dir.path(),
+        &dir,
         &["changepassword", "teppo"],
         &[],
         "aaaa-Bbbb-1\nx\naaaa-Bbbb-1\ny\naaaa-Bbbb-1\nz\n",
@@ -368,7 +339,7 @@ async fn changepassword_asks_twice_and_gives_up_after_three_attempts() {
         "error: Aborting password change for user 'teppo' after 3 attempts"
     );
     let weak = run(
-        dir.path(),
+        &dir,
         &["changepassword", "teppo"],
         &[],
         "password\npassword\n1234\n1234\nteppo\nteppo\n",
@@ -382,14 +353,14 @@ async fn changepassword_asks_twice_and_gives_up_after_three_attempts() {
         "{}",
         stdout(&weak)
     );
-    let unknown = run(dir.path(), &["changepassword", "nobody"], &[], "");
+    let unknown = run(&dir, &["changepassword", "nobody"], &[], "");
     assert_eq!(
         stderr(&unknown).trim(),
         "error: user 'nobody' does not exist"
     );
     let new_password = "Granite-Lamp-Harbor-31";
     let changed = run(
-        dir.path(),
+        &dir,
         &["changepassword", "teppo"],
         &[],
         &format!("{new_password}\n{new_password}\n"),
@@ -397,7 +368,7 @@ async fn changepassword_asks_twice_and_gives_up_after_three_attempts() {
     assert!(changed.status.success(), "{}", stderr(&changed));
     assert!(stdout(&changed).contains("Password changed successfully for user 'teppo'"));
 
-    let server = ServedBinary::start(dir.path());
+    let server = ServedBinary::start(&dir);
     let client = Browser::new(&server.base);
     let old = client
         .send(
@@ -418,27 +389,26 @@ async fn changepassword_asks_twice_and_gives_up_after_three_attempts() {
 }
 
 /// `metax-auth serve` as a child process on a free loopback port; SIGTERM on drop.
-struct ServedBinary {
-    base: String,
+pub struct ServedBinary {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
     child: std::process::Child,
 }
 
 impl ServedBinary {
-    fn start(dir: &Path) -> Self {
-        Self::start_with(dir, &[])
+    fn start(database: &Database) -> Self {
+        Self::start_with(database, &[])
     }
 
-    fn start_with(dir: &Path, env: &[(&str, &str)]) -> Self {
+    pub fn start_with(database: &Database, env: &[(&str, &str)]) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
         let bind = format!("127.0.0.1:{port}");
-        let child = Command::new(BINARY)
+        let child = command(database)
             .args(["serve", "--bind", &bind])
-            .current_dir(dir)
-            .env("RUST_LOG", "warn")
             .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -458,7 +428,7 @@ impl ServedBinary {
         }
     }
 
-    fn terminate(&mut self) -> std::process::ExitStatus {
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status();
@@ -478,7 +448,7 @@ impl Drop for ServedBinary {
 fn serve_stops_cleanly_on_sigterm_even_with_a_stalled_client() {
     use std::io::Write as _;
     let dir = migrated();
-    let mut server = ServedBinary::start_with(dir.path(), &[("REQUEST_TIMEOUT", "2s")]);
+    let mut server = ServedBinary::start_with(&dir, &[("REQUEST_TIMEOUT", "2s")]);
     let mut stalled =
         std::net::TcpStream::connect(server.base.trim_start_matches("http://")).unwrap();
     stalled
@@ -504,7 +474,7 @@ async fn drf_create_token_prints_the_users_key_and_resets_it() {
     ];
     assert!(
         run(
-            dir.path(),
+            &dir,
             &["createsuperuser", "--username", "admin", "--noinput"],
             &on,
             ""
@@ -512,7 +482,7 @@ async fn drf_create_token_prints_the_users_key_and_resets_it() {
         .status
         .success()
     );
-    let printed = run(dir.path(), &["drf-create-token", "admin"], &on, "");
+    let printed = run(&dir, &["drf-create-token", "admin"], &on, "");
     let line = stdout(&printed);
     let key = line
         .trim()
@@ -520,39 +490,34 @@ async fn drf_create_token_prints_the_users_key_and_resets_it() {
         .and_then(|rest| rest.strip_suffix(" for user admin"))
         .expect("DRF's line");
     assert_eq!(key.len(), 40, "{line}");
-    let same = run(dir.path(), &["drf-create-token", "admin"], &on, "");
+    let same = run(&dir, &["drf-create-token", "admin"], &on, "");
     assert!(
         stdout(&same).contains(key),
         "the token created on save is kept"
     );
-    let reset = run(
-        dir.path(),
-        &["drf-create-token", "--reset", "admin"],
-        &on,
-        "",
-    );
+    let reset = run(&dir, &["drf-create-token", "--reset", "admin"], &on, "");
     assert!(!stdout(&reset).contains(key), "--reset makes a new one");
-    let unknown = run(dir.path(), &["drf-create-token", "nobody"], &on, "");
+    let unknown = run(&dir, &["drf-create-token", "nobody"], &on, "");
     assert_eq!(
         stderr(&unknown).trim(),
         "error: Cannot create the Token: user nobody does not exist"
     );
-    let off = run(dir.path(), &["drf-create-token", "admin"], &[], "");
+    let off = run(&dir, &["drf-create-token", "admin"], &[], "");
     assert!(
         stderr(&off).starts_with("error: DRF tokens are off: set ENABLE_DRF_TOKEN_AUTH=True"),
         "{}",
         stderr(&off)
     );
     let bad_flag = run(
-        dir.path(),
+        &dir,
         &["drf-create-token", "admin"],
         &[("ENABLE_DRF_TOKEN_AUTH", "maybe")],
         "",
     );
     assert!(stderr(&bad_flag).starts_with("error: ENABLE_DRF_TOKEN_AUTH: expected True or False"));
 
-    std::fs::write(dir.path().join(".env"), "ENABLE_DRF_TOKEN_AUTH=True\n").unwrap();
-    let server = ServedBinary::start(dir.path());
+    std::fs::write(dir.dir().join(".env"), "ENABLE_DRF_TOKEN_AUTH=True\n").unwrap();
+    let server = ServedBinary::start(&dir);
     let client = Browser::new(&server.base);
     let key = stdout(&reset).trim().split(' ').nth(2).unwrap().to_owned();
     let me = client
@@ -572,16 +537,10 @@ async fn drf_create_token_prints_the_users_key_and_resets_it() {
 #[test]
 fn serve_refuses_a_database_without_the_drf_tables_until_migrate() {
     let dir = migrated();
-    let database = dir.path().join("metax-auth.sqlite3");
     // An older database: the DRF migration never ran.
-    let downgrade = Command::new("python3")
-        .args(["-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('DROP TABLE drf_tokens'); c.execute('DELETE FROM _sqlx_migrations WHERE version = 3'); c.commit()"])
-        .arg(&database)
-        .status()
-        .unwrap();
-    assert!(downgrade.success());
+    dir.execute("DROP TABLE drf_tokens; DELETE FROM _sqlx_migrations WHERE version = 3");
     let refused = run(
-        dir.path(),
+        &dir,
         &["serve", "--bind", "127.0.0.1:0"],
         &[("ENABLE_DRF_TOKEN_AUTH", "True")],
         "",
@@ -590,8 +549,8 @@ fn serve_refuses_a_database_without_the_drf_tables_until_migrate() {
     let message = stderr(&refused);
     assert_eq!(message.lines().count(), 1, "{message}");
     assert!(message.contains("run `metax-auth migrate`"), "{message}");
-    assert!(run(dir.path(), &["migrate"], &[], "").status.success());
-    let mut server = ServedBinary::start_with(dir.path(), &[("ENABLE_DRF_TOKEN_AUTH", "True")]);
+    assert!(run(&dir, &["migrate"], &[], "").status.success());
+    let mut server = ServedBinary::start_with(&dir, &[("ENABLE_DRF_TOKEN_AUTH", "True")]);
     assert!(server.terminate().success());
 }
 
@@ -606,14 +565,14 @@ async fn sso_session_prints_a_cookie_the_service_accepts() {
         ("SSO_METAX_SERVICE_NAME", "METAX"),
     ];
     let printed = run(
-        dir.path(),
+        &dir,
         &["sso-session", "teppo", "--project", "project_x"],
         &sso,
         "",
     );
     assert!(printed.status.success(), "{}", stderr(&printed));
     let cookie = stdout(&printed).trim().to_owned();
-    let server = ServedBinary::start_with(dir.path(), &sso);
+    let server = ServedBinary::start_with(&dir, &sso);
     let me = Browser::new(&server.base)
         .send(
             reqwest::Method::GET,
@@ -623,7 +582,7 @@ async fn sso_session_prints_a_cookie_the_service_accepts() {
         .await;
     assert_eq!(me.json()["username"], "teppo");
     assert_eq!(me.json()["csc_projects"], serde_json::json!(["project_x"]));
-    let unsigned = run(dir.path(), &["sso-session", "teppo"], &[], "");
+    let unsigned = run(&dir, &["sso-session", "teppo"], &[], "");
     assert!(
         stderr(&unsigned).starts_with("error: SSO_SECRET_KEY:"),
         "{}",

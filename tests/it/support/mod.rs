@@ -1,6 +1,10 @@
 //! The test harness: `TestServer` runs the real service in-process on `127.0.0.1:0` against a
-//! fresh SQLite file, and `Browser` is an HTTP client with a cookie jar, like a person's browser
-//! or a script.
+//! fresh database of the binary's backend, and `Browser` is an HTTP client with a cookie jar,
+//! like a person's browser or a script.
+
+pub mod database;
+
+pub use database::{Backend, Database};
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -14,7 +18,6 @@ use reqwest::cookie::CookieStore;
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
-use tempfile::TempDir;
 use tokio::sync::oneshot;
 
 /// Password every test user gets unless a test says otherwise.
@@ -28,8 +31,8 @@ pub struct TestServer {
     pub store: Arc<dyn Store>,
     /// The server's clock (tests advance it instead of waiting).
     pub clock: Clock,
-    /// Where the SQLite file lives; kept for restarts.
-    pub dir: Arc<TempDir>,
+    /// The database; kept for restarts.
+    pub database: Arc<Database>,
     settings: HashMap<String, String>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
@@ -43,12 +46,12 @@ impl TestServer {
 
     /// A server with these settings (environment-variable names) on a fresh database.
     pub async fn start_with(settings: &[(&str, &str)]) -> Self {
-        let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+        let database = Arc::new(Database::fresh());
         let settings = settings
             .iter()
             .map(|(key, value)| (key.to_string(), value.to_string()))
             .collect();
-        Self::launch(dir, settings, Clock::default(), true).await
+        Self::launch(database, settings, Clock::default(), true).await
     }
 
     /// Stops this server and starts another on the same database with changed settings.
@@ -60,20 +63,18 @@ impl TestServer {
                 .iter()
                 .map(|(key, value)| (key.to_string(), value.to_string())),
         );
-        Self::launch(self.dir.clone(), merged, self.clock.clone(), false).await
+        Self::launch(self.database.clone(), merged, self.clock.clone(), false).await
     }
 
     async fn launch(
-        dir: Arc<TempDir>,
+        database: Arc<Database>,
         mut settings: HashMap<String, String>,
         clock: Clock,
         migrate: bool,
     ) -> Self {
-        let database = format!(
-            "sqlite://{}",
-            dir.path().join("metax-auth.sqlite3").display()
-        );
-        settings.entry("DATABASE_URL".into()).or_insert(database);
+        settings
+            .entry("DATABASE_URL".into())
+            .or_insert_with(|| database.url().to_owned());
         settings
             .entry("SECRET_KEY".into())
             .or_insert_with(|| "test-secret-key-that-is-long-enough-0123".into());
@@ -102,7 +103,7 @@ impl TestServer {
             base,
             store,
             clock,
-            dir,
+            database,
             settings,
             stop: Some(stop),
             task: Some(task),
@@ -351,6 +352,20 @@ impl Browser {
             base: base.to_owned(),
             jar,
             client,
+        }
+    }
+
+    /// The same browser (cookie jar and all) talking to another server, as when a load
+    /// balancer sends its next request to another instance.
+    #[allow(
+        dead_code,
+        reason = "only the PostgreSQL binary runs several instances"
+    )]
+    pub fn at(&self, base: &str) -> Browser {
+        Browser {
+            base: base.to_owned(),
+            jar: self.jar.clone(),
+            client: self.client.clone(),
         }
     }
 

@@ -1,0 +1,49 @@
+//! The PostgreSQL backend, for several instances sharing one database. A bounded pool whose
+//! connections are checked before use, so that a restarted database costs no failed requests
+//! once it is back, and a pool wait that gives up after `ACQUIRE_TIMEOUT` while it is away.
+
+use std::time::Duration;
+
+use sqlx::Postgres;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgQueryResult};
+
+use super::StoreError;
+use super::sql::{Backend, SqlStore};
+
+static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// Connections one instance keeps at most (PostgreSQL's default limit is 100 in all).
+const MAX_CONNECTIONS: u32 = 10;
+
+/// How long a request waits for a connection (including connecting) before it is answered 503.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
+impl Backend for Postgres {
+    fn migrator() -> &'static Migrator {
+        &MIGRATOR
+    }
+
+    // Readers never block and several writers run at once: parallel token creates for one user
+    // queue on the user's row instead.
+    const LOCK_USER: Option<&'static str> = Some("SELECT id FROM users WHERE id = $1 FOR UPDATE");
+
+    fn rows_affected(result: &PgQueryResult) -> u64 {
+        result.rows_affected()
+    }
+}
+
+/// Connects to the database named by a `postgres://` URL.
+pub async fn open(url: &str) -> Result<SqlStore<Postgres>, StoreError> {
+    let options: PgConnectOptions = url.parse().map_err(|error| {
+        StoreError::Unavailable(format!(
+            "DATABASE_URL is not a usable PostgreSQL URL: {error}"
+        ))
+    })?;
+    let pool = PgPoolOptions::new()
+        .max_connections(MAX_CONNECTIONS)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .connect_with(options.application_name("metax-auth"))
+        .await?;
+    Ok(SqlStore::new(pool))
+}
