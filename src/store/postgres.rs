@@ -1,6 +1,7 @@
 //! The PostgreSQL backend, for several instances sharing one database. A bounded pool whose
 //! connections are checked before use, so that a restarted database costs no failed requests
-//! once it is back, and a pool wait that gives up after `ACQUIRE_TIMEOUT` while it is away.
+//! once it is back, a pool wait that gives up after `ACQUIRE_TIMEOUT` while it is away, and
+//! store calls bounded by `CALL_TIMEOUT` for a server that stops answering.
 
 use std::time::Duration;
 
@@ -31,6 +32,9 @@ impl Backend for Postgres {
     fn rows_affected(result: &PgQueryResult) -> u64 {
         result.rows_affected()
     }
+
+    // Every statement here is an indexed lookup or a small write: 5 s means the server is gone.
+    const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 }
 
 /// Connects to the database named by a `postgres://` URL.

@@ -4,6 +4,8 @@
 //! reading a statement's row count) is the `Backend` trait, implemented in `sqlite.rs` and
 //! `postgres.rs`. Times are Unix microseconds and lists JSON text on both.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::migrate::{Migrate, Migrator};
@@ -37,6 +39,28 @@ pub trait Backend: sqlx::Database {
 
     /// How many rows a statement changed.
     fn rows_affected(result: &Self::QueryResult) -> u64;
+
+    /// The longest one store call (every statement of it, and the waits for a connection) may
+    /// take before it gives up as `Unreachable`: a database that stops answering without
+    /// closing the connection must not hold a request, or a pool connection, for long.
+    const CALL_TIMEOUT: Duration;
+}
+
+/// Runs one store call within `DB::CALL_TIMEOUT`. Dropping the call there drops its
+/// connection too; sqlx closes it once its check on return fails, which for a silent server
+/// is when the socket dies (a pool slot stays taken until then, and the pool wait bounds the
+/// requests that find no free slot).
+async fn bounded<DB: Backend, T>(
+    call: impl Future<Output = Result<T, StoreError>>,
+) -> Result<T, StoreError> {
+    tokio::time::timeout(DB::CALL_TIMEOUT, call)
+        .await
+        .unwrap_or_else(|_| {
+            Err(StoreError::Unreachable(format!(
+                "no answer within {:?}",
+                DB::CALL_TIMEOUT
+            )))
+        })
 }
 
 /// A connection pool to one database of backend `DB`.
@@ -262,118 +286,143 @@ where
     }
 
     async fn check_migrated(&self) -> Result<(), StoreError> {
-        let applied: Vec<i64> =
-            match sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
-                .fetch_all(&self.pool)
-                .await
-            {
-                Ok(versions) => versions,
-                // No migrations table yet.
-                Err(sqlx::Error::Database(_)) => Vec::new(),
-                Err(error) => return Err(error.into()),
-            };
-        let pending = DB::migrator()
-            .iter()
-            .filter(|migration| !applied.contains(&migration.version))
-            .count();
-        if pending > 0 {
-            return Err(StoreError::Unavailable(format!(
-                "the database schema is not up to date ({pending} migration(s) pending): run `metax-auth migrate` first"
-            )));
-        }
-        Ok(())
+        bounded::<DB, _>(async move {
+            let applied: Vec<i64> =
+                match sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                    .fetch_all(&self.pool)
+                    .await
+                {
+                    Ok(versions) => versions,
+                    // No migrations table yet.
+                    Err(sqlx::Error::Database(_)) => Vec::new(),
+                    Err(error) => return Err(error.into()),
+                };
+            let pending = DB::migrator()
+                .iter()
+                .filter(|migration| !applied.contains(&migration.version))
+                .count();
+            if pending > 0 {
+                return Err(StoreError::Unavailable(format!(
+                    "the database schema is not up to date ({pending} migration(s) pending): \
+                     run `metax-auth migrate` first"
+                )));
+            }
+            Ok(())
+        })
+        .await
     }
 
     async fn create_user(&self, user: &NewUser, now: DateTime<Utc>) -> Result<User, StoreError> {
-        storable([user.username.as_str(), &user.email])?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO users (username, password, email, is_staff, is_superuser, date_joined) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        )
-        .bind(&user.username)
-        .bind(&user.password)
-        .bind(&user.email)
-        .bind(user.is_staff)
-        .bind(user.is_superuser)
-        .bind(micros(now))
-        .fetch_one(&self.pool)
+        bounded::<DB, _>(async move {
+            storable([user.username.as_str(), &user.email])?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO users (username, password, email, is_staff, is_superuser, date_joined) \
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .bind(&user.username)
+            .bind(&user.password)
+            .bind(&user.email)
+            .bind(user.is_staff)
+            .bind(user.is_superuser)
+            .bind(micros(now))
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|error| on_unique(error, "username"))?;
+            self.user_by_id(id).await
+        })
         .await
-        .map_err(|error| on_unique(error, "username"))?;
-        self.user_by_id(id).await
     }
 
     async fn user_by_id(&self, id: i64) -> Result<User, StoreError> {
-        sqlx::query_as::<_, UserRow>(concat!(
-            "SELECT ",
-            user_columns!(),
-            " FROM users WHERE id = $1"
-        ))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?
-        .map(User::from)
-        .ok_or(StoreError::NotFound)
+        bounded::<DB, _>(async move {
+            sqlx::query_as::<_, UserRow>(concat!(
+                "SELECT ",
+                user_columns!(),
+                " FROM users WHERE id = $1"
+            ))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(User::from)
+            .ok_or(StoreError::NotFound)
+        })
+        .await
     }
 
     async fn user_by_username(&self, username: &str) -> Result<User, StoreError> {
-        if has_nul(username) {
-            return Err(StoreError::NotFound);
-        }
-        sqlx::query_as::<_, UserRow>(concat!(
-            "SELECT ",
-            user_columns!(),
-            " FROM users WHERE username = $1"
-        ))
-        .bind(username)
-        .fetch_optional(&self.pool)
-        .await?
-        .map(User::from)
-        .ok_or(StoreError::NotFound)
+        bounded::<DB, _>(async move {
+            if has_nul(username) {
+                return Err(StoreError::NotFound);
+            }
+            sqlx::query_as::<_, UserRow>(concat!(
+                "SELECT ",
+                user_columns!(),
+                " FROM users WHERE username = $1"
+            ))
+            .bind(username)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(User::from)
+            .ok_or(StoreError::NotFound)
+        })
+        .await
     }
 
     async fn set_password(&self, user_id: i64, password: Option<&str>) -> Result<(), StoreError> {
-        let mut transaction = self.pool.begin().await?;
-        let result = sqlx::query("UPDATE users SET password = $1 WHERE id = $2")
-            .bind(password)
-            .bind(user_id)
-            .execute(&mut *transaction)
-            .await?;
-        if DB::rows_affected(&result) == 0 {
-            return Err(StoreError::NotFound);
-        }
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1 OR impersonator_id = $1")
-            .bind(user_id)
-            .execute(&mut *transaction)
-            .await?;
-        transaction.commit().await?;
-        Ok(())
+        bounded::<DB, _>(async move {
+            let mut transaction = self.pool.begin().await?;
+            let result = sqlx::query("UPDATE users SET password = $1 WHERE id = $2")
+                .bind(password)
+                .bind(user_id)
+                .execute(&mut *transaction)
+                .await?;
+            if DB::rows_affected(&result) == 0 {
+                return Err(StoreError::NotFound);
+            }
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1 OR impersonator_id = $1")
+                .bind(user_id)
+                .execute(&mut *transaction)
+                .await?;
+            transaction.commit().await?;
+            Ok(())
+        })
+        .await
     }
 
     async fn record_login(&self, user_id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
-        sqlx::query("UPDATE users SET last_login = $1 WHERE id = $2")
-            .bind(micros(now))
-            .bind(user_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        bounded::<DB, _>(async move {
+            sqlx::query("UPDATE users SET last_login = $1 WHERE id = $2")
+                .bind(micros(now))
+                .bind(user_id)
+                .execute(&self.pool)
+                .await?;
+            Ok(())
+        })
+        .await
     }
 
     async fn user_groups(&self, user_id: i64) -> Result<Vec<String>, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT groups.name FROM groups JOIN user_groups ON user_groups.group_id = groups.id \
-             WHERE user_groups.user_id = $1 ORDER BY groups.name",
-        )
-        .bind(user_id)
-        .fetch_all(&self.pool)
-        .await?)
+        bounded::<DB, _>(async move {
+            Ok(sqlx::query_scalar(
+                "SELECT groups.name FROM groups JOIN user_groups ON user_groups.group_id = groups.id \
+                 WHERE user_groups.user_id = $1 ORDER BY groups.name",
+            )
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await?)
+        })
+        .await
     }
 
     async fn count_superusers(&self) -> Result<i64, StoreError> {
-        Ok(
-            sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE is_superuser AND is_active")
-                .fetch_one(&self.pool)
-                .await?,
-        )
+        bounded::<DB, _>(async move {
+            Ok(
+                sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE is_superuser AND is_active")
+                    .fetch_one(&self.pool)
+                    .await?,
+            )
+        })
+        .await
     }
 
     async fn list_users(
@@ -382,94 +431,103 @@ where
         offset: i64,
         limit: i64,
     ) -> Result<(Vec<User>, i64), StoreError> {
-        if has_nul(search) {
-            return Ok((Vec::new(), 0));
-        }
-        let pattern = contains_pattern(search);
-        let total: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM users \
-             WHERE LOWER(username) LIKE LOWER($1) ESCAPE '\\' OR LOWER(email) LIKE LOWER($1) ESCAPE '\\'",
-        )
-        .bind(&pattern)
-        .fetch_one(&self.pool)
-        .await?;
-        let users = sqlx::query_as::<_, UserRow>(concat!(
-            "SELECT ",
-            user_columns!(),
-            " FROM users \
-             WHERE LOWER(username) LIKE LOWER($1) ESCAPE '\\' OR LOWER(email) LIKE LOWER($1) ESCAPE '\\' \
-             ORDER BY username LIMIT $2 OFFSET $3"
-        ))
-        .bind(&pattern)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok((users.into_iter().map(User::from).collect(), total))
+        bounded::<DB, _>(async move {
+            if has_nul(search) {
+                return Ok((Vec::new(), 0));
+            }
+            let pattern = contains_pattern(search);
+            let total: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM users \
+                 WHERE LOWER(username) LIKE LOWER($1) ESCAPE '\\' OR LOWER(email) LIKE LOWER($1) ESCAPE '\\'",
+            )
+            .bind(&pattern)
+            .fetch_one(&self.pool)
+            .await?;
+            let users = sqlx::query_as::<_, UserRow>(concat!(
+                "SELECT ",
+                user_columns!(),
+                " FROM users \
+                 WHERE LOWER(username) LIKE LOWER($1) ESCAPE '\\' OR LOWER(email) LIKE LOWER($1) ESCAPE '\\' \
+                 ORDER BY username LIMIT $2 OFFSET $3"
+            ))
+            .bind(&pattern)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await?;
+            Ok((users.into_iter().map(User::from).collect(), total))
+        })
+        .await
     }
 
     async fn update_user(&self, user_id: i64, changes: &UserChanges) -> Result<(), StoreError> {
-        storable(
-            [&changes.email, &changes.first_name, &changes.last_name]
-                .into_iter()
-                .chain(&changes.fairdata_username)
-                .chain(&changes.organization)
-                .chain(&changes.groups)
-                .map(String::as_str),
-        )?;
-        let mut transaction = self.pool.begin().await?;
-        let updated = sqlx::query(
-            "UPDATE users SET email = $1, first_name = $2, last_name = $3, is_active = $4, \
-             is_staff = $5, is_superuser = $6, fairdata_username = $7, organization = $8, \
-             admin_organizations = $9, csc_projects = $10 WHERE id = $11",
-        )
-        .bind(&changes.email)
-        .bind(&changes.first_name)
-        .bind(&changes.last_name)
-        .bind(changes.is_active)
-        .bind(changes.is_staff)
-        .bind(changes.is_superuser)
-        .bind(&changes.fairdata_username)
-        .bind(&changes.organization)
-        .bind(json_text(&changes.admin_organizations))
-        .bind(json_text(&changes.csc_projects))
-        .bind(user_id)
-        .execute(&mut *transaction)
-        .await?;
-        if DB::rows_affected(&updated) == 0 {
-            return Err(StoreError::NotFound);
-        }
-        sqlx::query("DELETE FROM user_groups WHERE user_id = $1")
+        bounded::<DB, _>(async move {
+            storable(
+                [&changes.email, &changes.first_name, &changes.last_name]
+                    .into_iter()
+                    .chain(&changes.fairdata_username)
+                    .chain(&changes.organization)
+                    .chain(&changes.groups)
+                    .map(String::as_str),
+            )?;
+            let mut transaction = self.pool.begin().await?;
+            let updated = sqlx::query(
+                "UPDATE users SET email = $1, first_name = $2, last_name = $3, is_active = $4, \
+                 is_staff = $5, is_superuser = $6, fairdata_username = $7, organization = $8, \
+                 admin_organizations = $9, csc_projects = $10 WHERE id = $11",
+            )
+            .bind(&changes.email)
+            .bind(&changes.first_name)
+            .bind(&changes.last_name)
+            .bind(changes.is_active)
+            .bind(changes.is_staff)
+            .bind(changes.is_superuser)
+            .bind(&changes.fairdata_username)
+            .bind(&changes.organization)
+            .bind(json_text(&changes.admin_organizations))
+            .bind(json_text(&changes.csc_projects))
             .bind(user_id)
             .execute(&mut *transaction)
             .await?;
-        for group in &changes.groups {
-            sqlx::query("INSERT INTO groups (name) VALUES ($1) ON CONFLICT (name) DO NOTHING")
+            if DB::rows_affected(&updated) == 0 {
+                return Err(StoreError::NotFound);
+            }
+            sqlx::query("DELETE FROM user_groups WHERE user_id = $1")
+                .bind(user_id)
+                .execute(&mut *transaction)
+                .await?;
+            for group in &changes.groups {
+                sqlx::query("INSERT INTO groups (name) VALUES ($1) ON CONFLICT (name) DO NOTHING")
+                    .bind(group)
+                    .execute(&mut *transaction)
+                    .await?;
+                sqlx::query(
+                    "INSERT INTO user_groups (user_id, group_id) SELECT $1, id FROM groups WHERE name = $2 \
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(user_id)
                 .bind(group)
                 .execute(&mut *transaction)
                 .await?;
-            sqlx::query(
-                "INSERT INTO user_groups (user_id, group_id) SELECT $1, id FROM groups WHERE name = $2 \
-                 ON CONFLICT DO NOTHING",
-            )
-            .bind(user_id)
-            .bind(group)
-            .execute(&mut *transaction)
-            .await?;
-        }
-        transaction.commit().await?;
-        Ok(())
+            }
+            transaction.commit().await?;
+            Ok(())
+        })
+        .await
     }
 
     async fn delete_user(&self, user_id: i64) -> Result<(), StoreError> {
-        let deleted = sqlx::query("DELETE FROM users WHERE id = $1")
-            .bind(user_id)
-            .execute(&self.pool)
-            .await?;
-        if DB::rows_affected(&deleted) == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        bounded::<DB, _>(async move {
+            let deleted = sqlx::query("DELETE FROM users WHERE id = $1")
+                .bind(user_id)
+                .execute(&self.pool)
+                .await?;
+            if DB::rows_affected(&deleted) == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        })
+        .await
     }
 
     async fn create_bearer_token(
@@ -477,56 +535,59 @@ where
         token: &NewBearerToken,
         limit: u32,
     ) -> Result<BearerToken, StoreError> {
-        let now = micros(token.created);
-        let mut transaction = self.pool.begin().await?;
-        if let Some(lock) = DB::LOCK_USER {
-            sqlx::query(lock)
+        bounded::<DB, _>(async move {
+            let now = micros(token.created);
+            let mut transaction = self.pool.begin().await?;
+            if let Some(lock) = DB::LOCK_USER {
+                sqlx::query(lock)
+                    .bind(token.user_id)
+                    .execute(&mut *transaction)
+                    .await?;
+            }
+            // On SQLite this first write also takes the database's write lock, so the count and the
+            // insert below cannot interleave with another create (knox counts, then inserts, and can
+            // overshoot).
+            sqlx::query("DELETE FROM bearer_tokens WHERE user_id = $1 AND expiry <= $2")
                 .bind(token.user_id)
+                .bind(now)
                 .execute(&mut *transaction)
                 .await?;
-        }
-        // On SQLite this first write also takes the database's write lock, so the count and the
-        // insert below cannot interleave with another create (knox counts, then inserts, and can
-        // overshoot).
-        sqlx::query("DELETE FROM bearer_tokens WHERE user_id = $1 AND expiry <= $2")
+            let inserted = sqlx::query(
+                "INSERT INTO bearer_tokens (digest, token_key, user_id, created, expiry, impersonator_id) \
+                 SELECT $1, $2, $3, $4, $5, $6 \
+                 WHERE (SELECT COUNT(*) FROM bearer_tokens WHERE user_id = $3 AND expiry > $4) < $7",
+            )
+            .bind(&token.digest)
+            .bind(&token.token_key)
             .bind(token.user_id)
             .bind(now)
+            .bind(micros(token.expiry))
+            .bind(token.impersonator_id)
+            .bind(i64::from(limit))
             .execute(&mut *transaction)
-            .await?;
-        let inserted = sqlx::query(
-            "INSERT INTO bearer_tokens (digest, token_key, user_id, created, expiry, impersonator_id) \
-             SELECT $1, $2, $3, $4, $5, $6 \
-             WHERE (SELECT COUNT(*) FROM bearer_tokens WHERE user_id = $3 AND expiry > $4) < $7",
-        )
-        .bind(&token.digest)
-        .bind(&token.token_key)
-        .bind(token.user_id)
-        .bind(now)
-        .bind(micros(token.expiry))
-        .bind(token.impersonator_id)
-        .bind(i64::from(limit))
-        .execute(&mut *transaction)
-        .await
-        .map_err(|error| on_unique(error, "digest"))?;
-        if DB::rows_affected(&inserted) == 0 {
-            return Err(StoreError::LimitReached);
-        }
-        let impersonator = match token.impersonator_id {
-            Some(id) => Some(
-                sqlx::query_scalar("SELECT username FROM users WHERE id = $1")
-                    .bind(id)
-                    .fetch_one(&mut *transaction)
-                    .await?,
-            ),
-            None => None,
-        };
-        transaction.commit().await?;
-        Ok(BearerToken {
-            token_key: token.token_key.clone(),
-            created: token.created,
-            expiry: token.expiry,
-            impersonator,
+            .await
+            .map_err(|error| on_unique(error, "digest"))?;
+            if DB::rows_affected(&inserted) == 0 {
+                return Err(StoreError::LimitReached);
+            }
+            let impersonator = match token.impersonator_id {
+                Some(id) => Some(
+                    sqlx::query_scalar("SELECT username FROM users WHERE id = $1")
+                        .bind(id)
+                        .fetch_one(&mut *transaction)
+                        .await?,
+                ),
+                None => None,
+            };
+            transaction.commit().await?;
+            Ok(BearerToken {
+                token_key: token.token_key.clone(),
+                created: token.created,
+                expiry: token.expiry,
+                impersonator,
+            })
         })
+        .await
     }
 
     async fn bearer_token_matches(
@@ -534,28 +595,31 @@ where
         token_key: &str,
         now: DateTime<Utc>,
     ) -> Result<Vec<BearerTokenMatch>, StoreError> {
-        if has_nul(token_key) {
-            return Ok(Vec::new());
-        }
-        let rows = sqlx::query_as::<_, MatchRow>(concat!(
-            "SELECT bearer_tokens.digest, bearer_tokens.impersonator_id, ",
-            user_columns!(),
-            " FROM bearer_tokens \
-             JOIN users ON users.id = bearer_tokens.user_id \
-             WHERE bearer_tokens.token_key = $1 AND bearer_tokens.expiry > $2"
-        ))
-        .bind(token_key)
-        .bind(micros(now))
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| BearerTokenMatch {
-                digest: row.digest,
-                impersonator_id: row.impersonator_id,
-                user: row.user.into(),
-            })
-            .collect())
+        bounded::<DB, _>(async move {
+            if has_nul(token_key) {
+                return Ok(Vec::new());
+            }
+            let rows = sqlx::query_as::<_, MatchRow>(concat!(
+                "SELECT bearer_tokens.digest, bearer_tokens.impersonator_id, ",
+                user_columns!(),
+                " FROM bearer_tokens \
+                 JOIN users ON users.id = bearer_tokens.user_id \
+                 WHERE bearer_tokens.token_key = $1 AND bearer_tokens.expiry > $2"
+            ))
+            .bind(token_key)
+            .bind(micros(now))
+            .fetch_all(&self.pool)
+            .await?;
+            Ok(rows
+                .into_iter()
+                .map(|row| BearerTokenMatch {
+                    digest: row.digest,
+                    impersonator_id: row.impersonator_id,
+                    user: row.user.into(),
+                })
+                .collect())
+        })
+        .await
     }
 
     async fn list_bearer_tokens(
@@ -563,59 +627,72 @@ where
         user_id: i64,
         now: DateTime<Utc>,
     ) -> Result<Vec<BearerToken>, StoreError> {
-        let rows = sqlx::query_as::<_, TokenRow>(
-            "SELECT bearer_tokens.token_key, bearer_tokens.created, bearer_tokens.expiry, \
-             users.username AS impersonator \
-             FROM bearer_tokens LEFT JOIN users ON users.id = bearer_tokens.impersonator_id \
-             WHERE bearer_tokens.user_id = $1 AND bearer_tokens.expiry > $2 \
-             ORDER BY bearer_tokens.created, bearer_tokens.token_key",
-        )
-        .bind(user_id)
-        .bind(micros(now))
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.into_iter().map(BearerToken::from).collect())
+        bounded::<DB, _>(async move {
+            let rows = sqlx::query_as::<_, TokenRow>(
+                "SELECT bearer_tokens.token_key, bearer_tokens.created, bearer_tokens.expiry, \
+                 users.username AS impersonator \
+                 FROM bearer_tokens LEFT JOIN users ON users.id = bearer_tokens.impersonator_id \
+                 WHERE bearer_tokens.user_id = $1 AND bearer_tokens.expiry > $2 \
+                 ORDER BY bearer_tokens.created, bearer_tokens.token_key",
+            )
+            .bind(user_id)
+            .bind(micros(now))
+            .fetch_all(&self.pool)
+            .await?;
+            Ok(rows.into_iter().map(BearerToken::from).collect())
+        })
+        .await
     }
 
     async fn delete_bearer_token(&self, user_id: i64, token_key: &str) -> Result<u64, StoreError> {
-        if has_nul(token_key) {
-            return Ok(0);
-        }
-        let result = sqlx::query("DELETE FROM bearer_tokens WHERE user_id = $1 AND token_key = $2")
-            .bind(user_id)
-            .bind(token_key)
-            .execute(&self.pool)
-            .await?;
-        Ok(DB::rows_affected(&result))
+        bounded::<DB, _>(async move {
+            if has_nul(token_key) {
+                return Ok(0);
+            }
+            let result =
+                sqlx::query("DELETE FROM bearer_tokens WHERE user_id = $1 AND token_key = $2")
+                    .bind(user_id)
+                    .bind(token_key)
+                    .execute(&self.pool)
+                    .await?;
+            Ok(DB::rows_affected(&result))
+        })
+        .await
     }
 
     async fn delete_expired(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
-        let now = micros(now);
-        let tokens = sqlx::query("DELETE FROM bearer_tokens WHERE expiry <= $1")
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
-        let sessions = sqlx::query("DELETE FROM sessions WHERE expires <= $1")
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
-        Ok(DB::rows_affected(&tokens) + DB::rows_affected(&sessions))
+        bounded::<DB, _>(async move {
+            let now = micros(now);
+            let tokens = sqlx::query("DELETE FROM bearer_tokens WHERE expiry <= $1")
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+            let sessions = sqlx::query("DELETE FROM sessions WHERE expires <= $1")
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+            Ok(DB::rows_affected(&tokens) + DB::rows_affected(&sessions))
+        })
+        .await
     }
 
     async fn create_session(&self, session: &NewSession) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO sessions (key_hash, user_id, created, expires, impersonator_id) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(&session.key_hash)
-        .bind(session.user_id)
-        .bind(micros(session.created))
-        .bind(micros(session.expires))
-        .bind(session.impersonator_id)
-        .execute(&self.pool)
+        bounded::<DB, _>(async move {
+            sqlx::query(
+                "INSERT INTO sessions (key_hash, user_id, created, expires, impersonator_id) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&session.key_hash)
+            .bind(session.user_id)
+            .bind(micros(session.created))
+            .bind(micros(session.expires))
+            .bind(session.impersonator_id)
+            .execute(&self.pool)
+            .await
+            .map_err(|error| on_unique(error, "session"))?;
+            Ok(())
+        })
         .await
-        .map_err(|error| on_unique(error, "session"))?;
-        Ok(())
     }
 
     async fn session(
@@ -623,43 +700,52 @@ where
         key_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<Session>, StoreError> {
-        let row = sqlx::query_as::<_, SessionRow>(concat!(
-            "SELECT sessions.impersonator_id, ",
-            user_columns!(),
-            " FROM sessions JOIN users ON users.id = sessions.user_id \
-             WHERE sessions.key_hash = $1 AND sessions.expires > $2"
-        ))
-        .bind(key_hash)
-        .bind(micros(now))
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|row| Session {
-            impersonator_id: row.impersonator_id,
-            user: row.user.into(),
-        }))
+        bounded::<DB, _>(async move {
+            let row = sqlx::query_as::<_, SessionRow>(concat!(
+                "SELECT sessions.impersonator_id, ",
+                user_columns!(),
+                " FROM sessions JOIN users ON users.id = sessions.user_id \
+                 WHERE sessions.key_hash = $1 AND sessions.expires > $2"
+            ))
+            .bind(key_hash)
+            .bind(micros(now))
+            .fetch_optional(&self.pool)
+            .await?;
+            Ok(row.map(|row| Session {
+                impersonator_id: row.impersonator_id,
+                user: row.user.into(),
+            }))
+        })
+        .await
     }
 
     async fn delete_session(&self, key_hash: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM sessions WHERE key_hash = $1")
-            .bind(key_hash)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        bounded::<DB, _>(async move {
+            sqlx::query("DELETE FROM sessions WHERE key_hash = $1")
+                .bind(key_hash)
+                .execute(&self.pool)
+                .await?;
+            Ok(())
+        })
+        .await
     }
 
     async fn record_impersonation(&self, event: &ImpersonationEvent) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO impersonation_events (at, action, impersonator, target, client_address) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(micros(event.at))
-        .bind(&event.action)
-        .bind(&event.impersonator)
-        .bind(&event.target)
-        .bind(&event.client_address)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        bounded::<DB, _>(async move {
+            sqlx::query(
+                "INSERT INTO impersonation_events (at, action, impersonator, target, client_address) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(micros(event.at))
+            .bind(&event.action)
+            .bind(&event.impersonator)
+            .bind(&event.target)
+            .bind(&event.client_address)
+            .execute(&self.pool)
+            .await?;
+            Ok(())
+        })
+        .await
     }
 
     async fn impersonation_events(
@@ -667,21 +753,24 @@ where
         offset: i64,
         limit: i64,
     ) -> Result<(Vec<ImpersonationEvent>, i64), StoreError> {
-        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM impersonation_events")
-            .fetch_one(&self.pool)
+        bounded::<DB, _>(async move {
+            let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM impersonation_events")
+                .fetch_one(&self.pool)
+                .await?;
+            let rows = sqlx::query_as::<_, EventRow>(
+                "SELECT at, action, impersonator, target, client_address FROM impersonation_events \
+                 ORDER BY id DESC LIMIT $1 OFFSET $2",
+            )
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.pool)
             .await?;
-        let rows = sqlx::query_as::<_, EventRow>(
-            "SELECT at, action, impersonator, target, client_address FROM impersonation_events \
-             ORDER BY id DESC LIMIT $1 OFFSET $2",
-        )
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok((
-            rows.into_iter().map(ImpersonationEvent::from).collect(),
-            total,
-        ))
+            Ok((
+                rows.into_iter().map(ImpersonationEvent::from).collect(),
+                total,
+            ))
+        })
+        .await
     }
 
     async fn ensure_drf_token(
@@ -690,23 +779,26 @@ where
         new_key: &str,
         now: DateTime<Utc>,
     ) -> Result<String, StoreError> {
-        sqlx::query(
-            "INSERT INTO drf_tokens (user_id, key, digest, created) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (user_id) DO NOTHING",
-        )
-        .bind(user_id)
-        .bind(new_key)
-        .bind(drf_digest(new_key))
-        .bind(micros(now))
-        .execute(&self.pool)
+        bounded::<DB, _>(async move {
+            sqlx::query(
+                "INSERT INTO drf_tokens (user_id, key, digest, created) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (user_id) DO NOTHING",
+            )
+            .bind(user_id)
+            .bind(new_key)
+            .bind(drf_digest(new_key))
+            .bind(micros(now))
+            .execute(&self.pool)
+            .await
+            .map_err(|error| on_unique(error, "key"))?;
+            Ok(
+                sqlx::query_scalar("SELECT key FROM drf_tokens WHERE user_id = $1")
+                    .bind(user_id)
+                    .fetch_one(&self.pool)
+                    .await?,
+            )
+        })
         .await
-        .map_err(|error| on_unique(error, "key"))?;
-        Ok(
-            sqlx::query_scalar("SELECT key FROM drf_tokens WHERE user_id = $1")
-                .bind(user_id)
-                .fetch_one(&self.pool)
-                .await?,
-        )
     }
 
     async fn reset_drf_token(
@@ -715,32 +807,38 @@ where
         new_key: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO drf_tokens (user_id, key, digest, created) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (user_id) DO UPDATE \
-             SET key = excluded.key, digest = excluded.digest, created = excluded.created",
-        )
-        .bind(user_id)
-        .bind(new_key)
-        .bind(drf_digest(new_key))
-        .bind(micros(now))
-        .execute(&self.pool)
+        bounded::<DB, _>(async move {
+            sqlx::query(
+                "INSERT INTO drf_tokens (user_id, key, digest, created) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (user_id) DO UPDATE \
+                 SET key = excluded.key, digest = excluded.digest, created = excluded.created",
+            )
+            .bind(user_id)
+            .bind(new_key)
+            .bind(drf_digest(new_key))
+            .bind(micros(now))
+            .execute(&self.pool)
+            .await
+            .map_err(|error| on_unique(error, "key"))?;
+            Ok(())
+        })
         .await
-        .map_err(|error| on_unique(error, "key"))?;
-        Ok(())
     }
 
     async fn drf_token_user(&self, key: &str) -> Result<Option<User>, StoreError> {
-        Ok(sqlx::query_as::<_, UserRow>(concat!(
-            "SELECT ",
-            user_columns!(),
-            " FROM drf_tokens JOIN users ON users.id = drf_tokens.user_id \
-             WHERE drf_tokens.digest = $1"
-        ))
-        .bind(drf_digest(key))
-        .fetch_optional(&self.pool)
-        .await?
-        .map(User::from))
+        bounded::<DB, _>(async move {
+            Ok(sqlx::query_as::<_, UserRow>(concat!(
+                "SELECT ",
+                user_columns!(),
+                " FROM drf_tokens JOIN users ON users.id = drf_tokens.user_id \
+                 WHERE drf_tokens.digest = $1"
+            ))
+            .bind(drf_digest(key))
+            .fetch_optional(&self.pool)
+            .await?
+            .map(User::from))
+        })
+        .await
     }
 
     async fn list_drf_tokens(
@@ -749,39 +847,45 @@ where
         offset: i64,
         limit: i64,
     ) -> Result<(Vec<DrfToken>, i64), StoreError> {
-        if has_nul(search) {
-            return Ok((Vec::new(), 0));
-        }
-        let pattern = contains_pattern(search);
-        let total: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM drf_tokens JOIN users ON users.id = drf_tokens.user_id \
-             WHERE LOWER(users.username) LIKE LOWER($1) ESCAPE '\\' \
-             OR LOWER(drf_tokens.key) LIKE LOWER($1) ESCAPE '\\'",
-        )
-        .bind(&pattern)
-        .fetch_one(&self.pool)
-        .await?;
-        let rows = sqlx::query_as::<_, DrfTokenRow>(
-            "SELECT drf_tokens.key, drf_tokens.user_id, drf_tokens.created, users.username \
-             FROM drf_tokens JOIN users ON users.id = drf_tokens.user_id \
-             WHERE LOWER(users.username) LIKE LOWER($1) ESCAPE '\\' \
-             OR LOWER(drf_tokens.key) LIKE LOWER($1) ESCAPE '\\' \
-             ORDER BY users.username LIMIT $2 OFFSET $3",
-        )
-        .bind(&pattern)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok((rows.into_iter().map(DrfToken::from).collect(), total))
+        bounded::<DB, _>(async move {
+            if has_nul(search) {
+                return Ok((Vec::new(), 0));
+            }
+            let pattern = contains_pattern(search);
+            let total: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM drf_tokens JOIN users ON users.id = drf_tokens.user_id \
+                 WHERE LOWER(users.username) LIKE LOWER($1) ESCAPE '\\' \
+                 OR LOWER(drf_tokens.key) LIKE LOWER($1) ESCAPE '\\'",
+            )
+            .bind(&pattern)
+            .fetch_one(&self.pool)
+            .await?;
+            let rows = sqlx::query_as::<_, DrfTokenRow>(
+                "SELECT drf_tokens.key, drf_tokens.user_id, drf_tokens.created, users.username \
+                 FROM drf_tokens JOIN users ON users.id = drf_tokens.user_id \
+                 WHERE LOWER(users.username) LIKE LOWER($1) ESCAPE '\\' \
+                 OR LOWER(drf_tokens.key) LIKE LOWER($1) ESCAPE '\\' \
+                 ORDER BY users.username LIMIT $2 OFFSET $3",
+            )
+            .bind(&pattern)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await?;
+            Ok((rows.into_iter().map(DrfToken::from).collect(), total))
+        })
+        .await
     }
 
     async fn delete_drf_token(&self, user_id: i64) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM drf_tokens WHERE user_id = $1")
-            .bind(user_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        bounded::<DB, _>(async move {
+            sqlx::query("DELETE FROM drf_tokens WHERE user_id = $1")
+                .bind(user_id)
+                .execute(&self.pool)
+                .await?;
+            Ok(())
+        })
+        .await
     }
 
     async fn sync_sso_user(
@@ -791,66 +895,69 @@ where
         initiated: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<(User, bool), StoreError> {
-        storable([
-            username,
-            &profile.first_name,
-            &profile.last_name,
-            &profile.email,
-            &profile.organization,
-            &profile.fairdata_username,
-        ])?;
-        let mut transaction = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO users (username, password, date_joined) VALUES ($1, NULL, $2) \
-             ON CONFLICT (username) DO NOTHING",
-        )
-        .bind(username)
-        .bind(micros(now))
-        .execute(&mut *transaction)
-        .await?;
-        let updated = sqlx::query(
-            "UPDATE users SET first_name = $1, last_name = $2, email = $3, organization = $4, \
-             fairdata_username = $5, csc_projects = $6, admin_organizations = $7, is_active = TRUE, \
-             synced = $8 WHERE username = $9 AND (synced IS NULL OR synced < $8)",
-        )
-        .bind(&profile.first_name)
-        .bind(&profile.last_name)
-        .bind(&profile.email)
-        .bind(&profile.organization)
-        .bind(&profile.fairdata_username)
-        .bind(json_text(&profile.csc_projects))
-        .bind(json_text(&profile.admin_organizations))
-        .bind(micros(initiated))
-        .bind(username)
-        .execute(&mut *transaction)
-        .await?;
-        let updated = DB::rows_affected(&updated) > 0;
-        if updated {
+        bounded::<DB, _>(async move {
+            storable([
+                username,
+                &profile.first_name,
+                &profile.last_name,
+                &profile.email,
+                &profile.organization,
+                &profile.fairdata_username,
+            ])?;
+            let mut transaction = self.pool.begin().await?;
             sqlx::query(
-                "INSERT INTO groups (name) VALUES ('fairdata_users') ON CONFLICT (name) DO NOTHING",
+                "INSERT INTO users (username, password, date_joined) VALUES ($1, NULL, $2) \
+                 ON CONFLICT (username) DO NOTHING",
             )
+            .bind(username)
+            .bind(micros(now))
             .execute(&mut *transaction)
             .await?;
-            sqlx::query(
-                "INSERT INTO user_groups (user_id, group_id) \
-                 SELECT users.id, groups.id FROM users, groups \
-                 WHERE users.username = $1 AND groups.name = 'fairdata_users' \
-                 ON CONFLICT DO NOTHING",
+            let updated = sqlx::query(
+                "UPDATE users SET first_name = $1, last_name = $2, email = $3, organization = $4, \
+                 fairdata_username = $5, csc_projects = $6, admin_organizations = $7, is_active = TRUE, \
+                 synced = $8 WHERE username = $9 AND (synced IS NULL OR synced < $8)",
             )
+            .bind(&profile.first_name)
+            .bind(&profile.last_name)
+            .bind(&profile.email)
+            .bind(&profile.organization)
+            .bind(&profile.fairdata_username)
+            .bind(json_text(&profile.csc_projects))
+            .bind(json_text(&profile.admin_organizations))
+            .bind(micros(initiated))
             .bind(username)
             .execute(&mut *transaction)
             .await?;
-        }
-        let user = sqlx::query_as::<_, UserRow>(concat!(
-            "SELECT ",
-            user_columns!(),
-            " FROM users WHERE username = $1"
-        ))
-        .bind(username)
-        .fetch_one(&mut *transaction)
-        .await?;
-        transaction.commit().await?;
-        Ok((user.into(), updated))
+            let updated = DB::rows_affected(&updated) > 0;
+            if updated {
+                sqlx::query(
+                    "INSERT INTO groups (name) VALUES ('fairdata_users') ON CONFLICT (name) DO NOTHING",
+                )
+                .execute(&mut *transaction)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO user_groups (user_id, group_id) \
+                     SELECT users.id, groups.id FROM users, groups \
+                     WHERE users.username = $1 AND groups.name = 'fairdata_users' \
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(username)
+                .execute(&mut *transaction)
+                .await?;
+            }
+            let user = sqlx::query_as::<_, UserRow>(concat!(
+                "SELECT ",
+                user_columns!(),
+                " FROM users WHERE username = $1"
+            ))
+            .bind(username)
+            .fetch_one(&mut *transaction)
+            .await?;
+            transaction.commit().await?;
+            Ok((user.into(), updated))
+        })
+        .await
     }
 
     async fn record_user_status(
@@ -859,19 +966,22 @@ where
         status: &UserStatus,
         now: DateTime<Utc>,
     ) -> Result<User, StoreError> {
-        storable([status.email.as_str()])?;
-        sqlx::query(
-            "UPDATE users SET email = $1, is_active = $2, csc_projects = $3, \
-             admin_organizations = $4, synced = $5 WHERE id = $6",
-        )
-        .bind(&status.email)
-        .bind(!status.locked)
-        .bind(json_text(&status.projects))
-        .bind(json_text(&status.admin_organizations))
-        .bind(micros(now))
-        .bind(user_id)
-        .execute(&self.pool)
-        .await?;
-        self.user_by_id(user_id).await
+        bounded::<DB, _>(async move {
+            storable([status.email.as_str()])?;
+            sqlx::query(
+                "UPDATE users SET email = $1, is_active = $2, csc_projects = $3, \
+                 admin_organizations = $4, synced = $5 WHERE id = $6",
+            )
+            .bind(&status.email)
+            .bind(!status.locked)
+            .bind(json_text(&status.projects))
+            .bind(json_text(&status.admin_organizations))
+            .bind(micros(now))
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+            self.user_by_id(user_id).await
+        })
+        .await
     }
 }

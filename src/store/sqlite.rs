@@ -28,7 +28,14 @@ impl Backend for Sqlite {
     fn rows_affected(result: &SqliteQueryResult) -> u64 {
         result.rows_affected()
     }
+
+    // Longer than `BUSY_TIMEOUT`, so that a writer waiting for the file's lock gets SQLite's
+    // own busy error first.
+    const CALL_TIMEOUT: Duration = Duration::from_secs(15);
 }
+
+/// How long a writer waits for another's lock on the file (a CLI command while the server runs).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Opens (and with `create`, makes) the database file.
 pub async fn open(path: &Path, create: bool) -> Result<SqlStore<Sqlite>, StoreError> {
@@ -44,10 +51,10 @@ pub async fn open(path: &Path, create: bool) -> Result<SqlStore<Sqlite>, StoreEr
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(10));
+        .busy_timeout(BUSY_TIMEOUT);
     let pool = SqlitePoolOptions::new()
         .max_connections(8)
-        .acquire_timeout(Duration::from_secs(10))
+        .acquire_timeout(BUSY_TIMEOUT)
         .connect_with(options)
         .await?;
     Ok(SqlStore::new(pool))
