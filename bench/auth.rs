@@ -7,6 +7,10 @@
 //! 3. `GET /v3/auth/user` with a bearer token over loopback HTTP from 16 concurrent clients for
 //!    3 seconds: requests per second and latency percentiles.
 //!
+//! It runs on SQLite (a file in a temp folder), then on PostgreSQL in a fresh database on the
+//! server `METAX_AUTH_TEST_POSTGRES` names (default `postgres://postgres@127.0.0.1:5432`),
+//! dropped afterwards; without a server there, the PostgreSQL half is skipped with a note.
+//!
 //! All traffic stays on 127.0.0.1 and every loop is bounded in count or time.
 
 use std::sync::Arc;
@@ -18,6 +22,7 @@ use metax_auth::clock::Clock;
 use metax_auth::config::Config;
 use metax_auth::store;
 use metax_auth::web::{self, AppState};
+use sqlx::Connection;
 
 const DIRECT_CALLS: u32 = 20_000;
 const HTTP_CLIENTS: usize = 16;
@@ -26,7 +31,36 @@ const HTTP_DURATION: Duration = Duration::from_secs(3);
 #[tokio::main]
 async fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let database = format!("sqlite://{}", dir.path().join("bench.sqlite3").display());
+    println!("== SQLite");
+    run(format!(
+        "sqlite://{}",
+        dir.path().join("bench.sqlite3").display()
+    ))
+    .await;
+
+    let server = std::env::var("METAX_AUTH_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned());
+    let name = format!("metax_auth_bench_{}", std::process::id());
+    let admin = format!("{server}/postgres");
+    let Ok(mut connection) = sqlx::PgConnection::connect(&admin).await else {
+        println!("== PostgreSQL: skipped, no server at {server}");
+        return;
+    };
+    sqlx::raw_sql(&format!("CREATE DATABASE \"{name}\""))
+        .execute(&mut connection)
+        .await
+        .expect("create database");
+    println!("== PostgreSQL");
+    run(format!("{server}/{name}")).await;
+    sqlx::raw_sql(&format!("DROP DATABASE \"{name}\" WITH (FORCE)"))
+        .execute(&mut connection)
+        .await
+        .expect("drop database");
+}
+
+/// Sets up a user with a token among 2,000 others' in the database at `database`, then
+/// measures.
+async fn run(database: String) {
     let config = Config::from_lookup(|name| (name == "DATABASE_URL").then(|| database.clone()))
         .expect("config");
     let store = store::open(&config.database, true).await.expect("open");

@@ -9,6 +9,9 @@ use crate::store::{NewUser, Store, StoreError, User};
 /// Django's `username` max length.
 const USERNAME_MAX_LENGTH: usize = 150;
 
+/// Django's `EmailField` max length.
+const EMAIL_MAX_LENGTH: usize = 254;
+
 /// A username as stored: NFKC-normalized (Django's `normalize_username`, so look-alikes such as
 /// fullwidth `ｂｏｂ` become `bob` and collide), then validated.
 pub fn clean_username(raw: &str) -> Result<String, &'static str> {
@@ -40,6 +43,9 @@ fn validate_username(username: &str) -> Result<(), &'static str> {
 pub fn validate_email(email: &str) -> Result<(), &'static str> {
     if email.is_empty() {
         return Ok(());
+    }
+    if email.chars().count() > EMAIL_MAX_LENGTH {
+        return Err("Ensure this value has at most 254 characters.");
     }
     let valid = email.split_once('@').is_some_and(|(local, domain)| {
         !local.is_empty()
@@ -114,6 +120,9 @@ mod tests {
     fn emails() {
         assert!(validate_email("").is_ok());
         assert!(validate_email("a@b.fi").is_ok());
+        let long = format!("{}@example.org", "a".repeat(243));
+        assert!(validate_email(&long[1..]).is_ok());
+        assert!(validate_email(&long).is_err());
         for bad in ["a", "a@", "@b.fi", "a@b", "a b@c.fi", "a@b@c.fi"] {
             assert!(validate_email(bad).is_err(), "{bad}");
         }

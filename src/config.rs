@@ -151,7 +151,17 @@ impl DatabaseUrl {
             }
             Ok(DatabaseUrl::Sqlite(PathBuf::from(path)))
         } else if value.starts_with("postgres://") || value.starts_with("postgresql://") {
-            url::Url::parse(value).map_err(|error| format!("{EXPECTED}; not a URL ({error})"))?;
+            let url = url::Url::parse(value)
+                .map_err(|error| format!("{EXPECTED}; not a URL ({error})"))?;
+            // Without one, PostgreSQL picks a database named after the user: never the
+            // intended one.
+            let names_database = url.path().len() > 1
+                || url
+                    .query_pairs()
+                    .any(|(key, value)| key == "dbname" && !value.is_empty());
+            if !names_database {
+                return Err(format!("{EXPECTED}; the database name (/DB) is missing"));
+            }
             Ok(DatabaseUrl::Postgres(value.to_owned()))
         } else {
             let scheme = value.split("://").next().filter(|_| value.contains("://"));
@@ -374,6 +384,24 @@ mod tests {
         let url = DatabaseUrl::parse("postgres://metax:pa55word@db.example/metax").unwrap();
         assert_eq!(url.to_string(), "postgres://metax:***@db.example/metax");
         assert!(!format!("{url:?}").contains("pa55word"));
+    }
+
+    #[test]
+    fn postgres_urls_name_a_database() {
+        assert!(DatabaseUrl::parse("postgres://u@h/metax").is_ok());
+        assert!(DatabaseUrl::parse("postgres://u@h?dbname=metax").is_ok());
+        for nameless in [
+            "postgres://u@h",
+            "postgres://u@h/",
+            "postgres://",
+            "postgres://u@h?dbname=",
+        ] {
+            let error = DatabaseUrl::parse(nameless).unwrap_err();
+            assert!(
+                error.ends_with("the database name (/DB) is missing"),
+                "{nameless}: {error}"
+            );
+        }
     }
 
     #[test]

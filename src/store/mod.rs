@@ -31,10 +31,10 @@ pub enum StoreError {
         /// What collided, in domain words (`username`).
         constraint: &'static str,
     },
-    /// A value the database cannot hold (text with a NUL character); the message is for the
-    /// person who sent it (Django's forms say the same).
+    /// A value the database cannot hold (text with a NUL character, or too long); the message
+    /// is for the person who sent it (Django's forms say the same).
     #[error("{0}")]
-    Invalid(&'static str),
+    Invalid(String),
     /// The per-user token limit is reached.
     #[error("token limit reached")]
     LimitReached,
@@ -42,16 +42,53 @@ pub enum StoreError {
     #[error("{0}")]
     Unavailable(String),
     /// The database cannot be reached right now (refused or lost connection, no free connection
-    /// in time, database shutting down or busy); worth retrying. Holds the cause, for logs.
+    /// or no answer in time, database shutting down); worth retrying. Holds the cause, for logs.
     #[error("the database is unreachable: {0}")]
     Unreachable(String),
+    /// The database gave up on a statement because of other work (a deadlock, a lock or
+    /// statement timeout); worth retrying. Holds the cause, for logs.
+    #[error("the database is busy: {0}")]
+    Busy(String),
     /// Anything else (corrupt data, a bug).
     #[error(transparent)]
     Other(sqlx::Error),
 }
 
+impl StoreError {
+    /// For a failure worth retrying shortly (answered 503 with `Retry-After`), what the client
+    /// reads; `None` for every other failure.
+    pub fn temporary_message(&self) -> Option<&'static str> {
+        match self {
+            StoreError::Unreachable(_) => Some(
+                "The service is temporarily unavailable: its database cannot be reached. \
+                 Try again shortly.",
+            ),
+            StoreError::Busy(_) => Some(
+                "The service is temporarily unavailable: its database is busy. Try again shortly.",
+            ),
+            _ => None,
+        }
+    }
+}
+
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(database) = &error {
+            // The row a write refers to is gone (a user deleted meanwhile).
+            if database.is_foreign_key_violation() {
+                return StoreError::NotFound;
+            }
+            // PostgreSQL: serialization failure, deadlock, lock timeout, statement timeout.
+            // SQLite: the file stayed locked past the busy timeout.
+            if database.code().is_some_and(|code| {
+                matches!(
+                    code.as_ref(),
+                    "40001" | "40P01" | "55P03" | "57014" | "5" | "6" | "261" | "262" | "517"
+                )
+            }) {
+                return StoreError::Busy(error.to_string());
+            }
+        }
         let unreachable = match &error {
             sqlx::Error::Io(_)
             | sqlx::Error::Tls(_)
@@ -61,11 +98,7 @@ impl From<sqlx::Error> for StoreError {
             | sqlx::Error::WorkerCrashed => true,
             sqlx::Error::Database(database) => database.code().is_some_and(|code| {
                 // PostgreSQL: connection exceptions, shutdown or start-up, too many clients.
-                // SQLite: the file stayed locked past the busy timeout.
-                code.starts_with("08")
-                    || code.starts_with("57P")
-                    || code == "53300"
-                    || matches!(code.as_ref(), "5" | "6" | "261" | "262" | "517")
+                code.starts_with("08") || code.starts_with("57P") || code == "53300"
             }),
             _ => false,
         };

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::migrate::{Migrate, Migrator};
+use sqlx::migrate::{Migrate, MigrateError, Migrator};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, FromRow, IntoArguments, Pool, Type};
 
 use super::{
@@ -31,6 +31,10 @@ macro_rules! user_columns {
 pub trait Backend: sqlx::Database {
     /// The backend's migrations (same versions and names on every backend).
     fn migrator() -> &'static Migrator;
+
+    /// Applies the pending migrations, without the time limits of ordinary statements: a
+    /// migration may wait for another instance's, or rewrite a big table.
+    fn migrate(pool: &Pool<Self>) -> impl Future<Output = Result<(), MigrateError>> + Send;
 
     /// A statement, run first in the token-creating transaction with the user's id as `$1`,
     /// that makes parallel creates for one user wait for each other, so that counting and
@@ -105,18 +109,43 @@ fn on_unique(error: sqlx::Error, constraint: &'static str) -> StoreError {
 /// neither backend stores it: writes refuse it, and lookups for it find nothing.
 const NUL_REFUSED: &str = "Null characters are not allowed.";
 
+/// Longest values, in characters, of the text columns: Django's and Metax's `max_length`s,
+/// held on both backends (PostgreSQL also cannot index values over about 2.7 kB).
+mod max_length {
+    pub const USERNAME: usize = 150;
+    pub const EMAIL: usize = 254;
+    pub const NAME: usize = 150;
+    pub const FAIRDATA_USERNAME: usize = 64;
+    pub const ORGANIZATION: usize = 512;
+    pub const CSC_PROJECT: usize = 256;
+    pub const GROUP: usize = 150;
+}
+
 /// Whether a lookup value holds a NUL character (and so matches no stored row).
 fn has_nul(value: &str) -> bool {
     value.contains('\0')
 }
 
-/// `Invalid` if any value to be written holds a NUL character.
-fn storable<'a>(values: impl IntoIterator<Item = &'a str>) -> Result<(), StoreError> {
-    if values.into_iter().any(has_nul) {
-        Err(StoreError::Invalid(NUL_REFUSED))
-    } else {
-        Ok(())
+/// `Invalid` if any value to be written holds a NUL character or is longer than its column's
+/// maximum (each value comes with that maximum), with Django's texts.
+fn storable<'a>(values: impl IntoIterator<Item = (&'a str, usize)>) -> Result<(), StoreError> {
+    for (value, max) in values {
+        if has_nul(value) {
+            return Err(StoreError::Invalid(NUL_REFUSED.to_owned()));
+        }
+        let length = value.chars().count();
+        if length > max {
+            return Err(StoreError::Invalid(format!(
+                "Ensure this value has at most {max} characters (it has {length})."
+            )));
+        }
     }
+    Ok(())
+}
+
+/// Each item of a list column, with the items' maximum length.
+fn items(list: &[String], max: usize) -> impl Iterator<Item = (&str, usize)> {
+    list.iter().map(move |item| (item.as_str(), max))
 }
 
 /// The lookup digest of a DRF key.
@@ -276,13 +305,10 @@ where
     for<'r> DrfTokenRow: FromRow<'r, DB::Row>,
 {
     async fn migrate(&self) -> Result<(), StoreError> {
-        DB::migrator()
-            .run(&self.pool)
-            .await
-            .map_err(|error| match error {
-                sqlx::migrate::MigrateError::Execute(error) => error.into(),
-                other => StoreError::Unavailable(format!("migration failed: {other}")),
-            })
+        DB::migrate(&self.pool).await.map_err(|error| match error {
+            MigrateError::Execute(error) => error.into(),
+            other => StoreError::Unavailable(format!("migration failed: {other}")),
+        })
     }
 
     async fn check_migrated(&self) -> Result<(), StoreError> {
@@ -314,7 +340,10 @@ where
 
     async fn create_user(&self, user: &NewUser, now: DateTime<Utc>) -> Result<User, StoreError> {
         bounded::<DB, _>(async move {
-            storable([user.username.as_str(), &user.email])?;
+            storable([
+                (user.username.as_str(), max_length::USERNAME),
+                (&user.email, max_length::EMAIL),
+            ])?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO users (username, password, email, is_staff, is_superuser, date_joined) \
                  VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -463,13 +492,31 @@ where
     async fn update_user(&self, user_id: i64, changes: &UserChanges) -> Result<(), StoreError> {
         bounded::<DB, _>(async move {
             storable(
-                [&changes.email, &changes.first_name, &changes.last_name]
-                    .into_iter()
-                    .chain(&changes.fairdata_username)
-                    .chain(&changes.organization)
-                    .chain(&changes.groups)
-                    .map(String::as_str),
+                [
+                    (changes.email.as_str(), max_length::EMAIL),
+                    (&changes.first_name, max_length::NAME),
+                    (&changes.last_name, max_length::NAME),
+                ]
+                .into_iter()
+                .chain(items(
+                    changes.fairdata_username.as_slice(),
+                    max_length::FAIRDATA_USERNAME,
+                ))
+                .chain(items(
+                    changes.organization.as_slice(),
+                    max_length::ORGANIZATION,
+                ))
+                .chain(items(
+                    &changes.admin_organizations,
+                    max_length::ORGANIZATION,
+                ))
+                .chain(items(&changes.csc_projects, max_length::CSC_PROJECT))
+                .chain(items(&changes.groups, max_length::GROUP)),
             )?;
+            // Sorted, so that two saves adding the same new groups take their locks in one order.
+            let mut groups: Vec<&str> = changes.groups.iter().map(String::as_str).collect();
+            groups.sort_unstable();
+            groups.dedup();
             let mut transaction = self.pool.begin().await?;
             let updated = sqlx::query(
                 "UPDATE users SET email = $1, first_name = $2, last_name = $3, is_active = $4, \
@@ -496,7 +543,7 @@ where
                 .bind(user_id)
                 .execute(&mut *transaction)
                 .await?;
-            for group in &changes.groups {
+            for group in groups {
                 sqlx::query("INSERT INTO groups (name) VALUES ($1) ON CONFLICT (name) DO NOTHING")
                     .bind(group)
                     .execute(&mut *transaction)
@@ -896,14 +943,22 @@ where
         now: DateTime<Utc>,
     ) -> Result<(User, bool), StoreError> {
         bounded::<DB, _>(async move {
-            storable([
-                username,
-                &profile.first_name,
-                &profile.last_name,
-                &profile.email,
-                &profile.organization,
-                &profile.fairdata_username,
-            ])?;
+            storable(
+                [
+                    (username, max_length::USERNAME),
+                    (&profile.first_name, max_length::NAME),
+                    (&profile.last_name, max_length::NAME),
+                    (&profile.email, max_length::EMAIL),
+                    (&profile.organization, max_length::ORGANIZATION),
+                    (&profile.fairdata_username, max_length::FAIRDATA_USERNAME),
+                ]
+                .into_iter()
+                .chain(items(&profile.csc_projects, max_length::CSC_PROJECT))
+                .chain(items(
+                    &profile.admin_organizations,
+                    max_length::ORGANIZATION,
+                )),
+            )?;
             let mut transaction = self.pool.begin().await?;
             sqlx::query(
                 "INSERT INTO users (username, password, date_joined) VALUES ($1, NULL, $2) \
@@ -967,7 +1022,12 @@ where
         now: DateTime<Utc>,
     ) -> Result<User, StoreError> {
         bounded::<DB, _>(async move {
-            storable([status.email.as_str()])?;
+            storable(
+                [(status.email.as_str(), max_length::EMAIL)]
+                    .into_iter()
+                    .chain(items(&status.projects, max_length::CSC_PROJECT))
+                    .chain(items(&status.admin_organizations, max_length::ORGANIZATION)),
+            )?;
             sqlx::query(
                 "UPDATE users SET email = $1, is_active = $2, csc_projects = $3, \
                  admin_organizations = $4, synced = $5 WHERE id = $6",

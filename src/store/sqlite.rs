@@ -6,9 +6,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::Sqlite;
-use sqlx::migrate::Migrator;
+use sqlx::migrate::{MigrateError, Migrator};
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteQueryResult,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteQueryResult,
     SqliteSynchronous,
 };
 
@@ -20,6 +20,10 @@ static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
 impl Backend for Sqlite {
     fn migrator() -> &'static Migrator {
         &MIGRATOR
+    }
+
+    async fn migrate(pool: &SqlitePool) -> Result<(), MigrateError> {
+        MIGRATOR.run(pool).await
     }
 
     // SQLite runs one writer at a time; the token transaction starts with a write.

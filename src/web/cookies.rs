@@ -2,7 +2,7 @@
 //! `Set-Cookie` carries the same attributes (Django's defaults: `Path=/`, `SameSite=Lax`,
 //! `HttpOnly` on the session only, `Secure` when configured).
 
-use axum::http::header::{COOKIE, ORIGIN};
+use axum::http::header::{COOKIE, HOST, ORIGIN};
 use axum::http::{HeaderMap, HeaderValue};
 use cookie::{Cookie, SameSite};
 
@@ -28,17 +28,31 @@ pub fn read<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, value)| value.trim_matches('"'))
 }
 
-/// The `sessionid` cookie, except on cross-origin requests (an `Origin` with `Sec-Fetch-Site`
-/// other than `same-origin`/`none`), which may use only the SSO and CSRF cookies (Metax's
-/// `SameOriginCookiesMiddleware`).
+/// Whether `origin` is the request's own `Host` (as `http://HOST` or `https://HOST`).
+pub fn is_own_origin(headers: &HeaderMap, origin: &str) -> bool {
+    let host = headers
+        .get(HOST)
+        .and_then(|host| host.to_str().ok())
+        .unwrap_or_default();
+    origin.split_once("://").is_some_and(|(scheme, rest)| {
+        matches!(scheme, "http" | "https") && !host.is_empty() && rest == host
+    })
+}
+
+/// The `sessionid` cookie, except on cross-origin requests, which may use only the SSO and
+/// CSRF cookies (Metax's `SameOriginCookiesMiddleware`). A request is cross-origin when it has
+/// an `Origin` and a `Sec-Fetch-Site` other than `same-origin`/`none`, or an `Origin` other
+/// than its own host and no `Sec-Fetch-Site` (older browsers and proxies that drop it).
 pub fn session_id(headers: &HeaderMap) -> Option<&str> {
-    let cross_origin = headers.contains_key(ORIGIN)
-        && !matches!(
-            headers
-                .get("sec-fetch-site")
-                .and_then(|value| value.to_str().ok()),
-            Some("same-origin" | "none")
-        );
+    let cross_origin = headers.get(ORIGIN).is_some_and(|origin| {
+        match headers
+            .get("sec-fetch-site")
+            .map(|value| value.to_str().unwrap_or_default())
+        {
+            Some(site) => !matches!(site, "same-origin" | "none"),
+            None => !is_own_origin(headers, origin.to_str().unwrap_or_default()),
+        }
+    });
     if cross_origin {
         None
     } else {

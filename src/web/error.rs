@@ -10,10 +10,6 @@ use serde_json::json;
 use crate::auth::AuthError;
 use crate::store::StoreError;
 
-/// What a client reads while the database cannot be reached (the cause is logged).
-pub const UNREACHABLE: &str =
-    "The service is temporarily unavailable: its database cannot be reached. Try again shortly.";
-
 /// Seconds a client is told to wait (`Retry-After`) on a 503.
 pub const RETRY_AFTER_SECONDS: u32 = 5;
 
@@ -55,7 +51,9 @@ impl ApiError {
         match self {
             // DRF answers 403, not 401: Metax's first authentication class sends no
             // WWW-Authenticate challenge.
-            ApiError::Store(StoreError::Unreachable(_)) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Store(error) if error.temporary_message().is_some() => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Auth(AuthError::Throttled(_)) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Auth(_) | ApiError::NotAuthenticated | ApiError::TokenLimit => {
@@ -72,7 +70,9 @@ impl ApiError {
     /// The message a person reads (the `detail` of the JSON body).
     pub fn message(&self) -> String {
         match self {
-            ApiError::Store(StoreError::Unreachable(_)) => UNREACHABLE.to_owned(),
+            ApiError::Store(error) => error
+                .temporary_message()
+                .map_or_else(|| self.to_string(), str::to_owned),
             other => other.to_string(),
         }
     }
@@ -100,7 +100,7 @@ impl From<StoreError> for ApiError {
         match error {
             StoreError::LimitReached => ApiError::TokenLimit,
             StoreError::NotFound => ApiError::NotFound,
-            StoreError::Invalid(message) => ApiError::BadRequest(message.to_owned()),
+            StoreError::Invalid(message) => ApiError::BadRequest(message),
             other => ApiError::Store(other),
         }
     }

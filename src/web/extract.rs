@@ -13,7 +13,7 @@ use axum::body::Bytes;
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, HOST, ORIGIN};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, ORIGIN};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method};
 use serde::de::DeserializeOwned;
@@ -48,14 +48,7 @@ pub fn verify_csrf(
 ) -> Result<(), String> {
     if let Some(origin) = headers.get(ORIGIN) {
         let origin = origin.to_str().unwrap_or_default();
-        let host = headers
-            .get(HOST)
-            .and_then(|host| host.to_str().ok())
-            .unwrap_or_default();
-        let same_host = origin.split_once("://").is_some_and(|(scheme, rest)| {
-            matches!(scheme, "http" | "https") && !host.is_empty() && rest == host
-        });
-        if !same_host
+        if !cookies::is_own_origin(headers, origin)
             && !config
                 .csrf_trusted_origins
                 .iter()

@@ -120,7 +120,8 @@ pub enum HtmlError {
 impl From<StoreError> for HtmlError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::Invalid(message) => HtmlError::BadRequest(message.to_owned()),
+            StoreError::Invalid(message) => HtmlError::BadRequest(message),
+            StoreError::NotFound => HtmlError::NotFound,
             other => HtmlError::Store(other),
         }
     }
@@ -136,7 +137,7 @@ impl IntoResponse for HtmlError {
             HtmlError::BadRequest(_) => (StatusCode::BAD_REQUEST, "Bad request (400)"),
             HtmlError::Forbidden(_) => (StatusCode::FORBIDDEN, "Forbidden (403)"),
             HtmlError::NotFound => (StatusCode::NOT_FOUND, "Not found (404)"),
-            HtmlError::Store(StoreError::Unreachable(_)) => {
+            HtmlError::Store(error) if error.temporary_message().is_some() => {
                 (StatusCode::SERVICE_UNAVAILABLE, "Service unavailable (503)")
             }
             HtmlError::Store(_) | HtmlError::Internal => {
@@ -147,7 +148,9 @@ impl IntoResponse for HtmlError {
             tracing::error!(%error, "store failure while rendering a page");
         }
         let message = match &self {
-            HtmlError::Store(StoreError::Unreachable(_)) => super::error::UNREACHABLE.to_owned(),
+            HtmlError::Store(error) => error
+                .temporary_message()
+                .map_or_else(|| self.to_string(), str::to_owned),
             _ => self.to_string(),
         };
         let page = ErrorPage {

@@ -244,6 +244,18 @@ async fn session_requests_need_csrf_on_unsafe_methods_only() {
             .unwrap()
             .starts_with("CSRF Failed: Origin checking failed")
     );
+    let foreign_without_fetch_site = browser
+        .send(
+            Method::GET,
+            "/v3/auth/user",
+            Request::new().header("Origin", "https://evil.example"),
+        )
+        .await;
+    assert_eq!(
+        foreign_without_fetch_site.json(),
+        json!({ "detail": "Authentication credentials were not provided." }),
+        "another Origin without Sec-Fetch-Site is cross-origin"
+    );
     assert_eq!(
         browser
             .send(Method::GET, "/v3/auth/tokens", Request::new())
@@ -252,6 +264,18 @@ async fn session_requests_need_csrf_on_unsafe_methods_only() {
         json!([]),
         "refused creates stored nothing"
     );
+    // Browsers and proxies that send no Sec-Fetch-Site: the request's own origin keeps the
+    // session.
+    let own_origin = browser
+        .send(
+            Method::POST,
+            "/v3/auth/tokens",
+            browser
+                .with_csrf(Request::new())
+                .header("Origin", &server.base),
+        )
+        .await;
+    assert_eq!(own_origin.status, StatusCode::OK, "{}", own_origin.text);
 
     let with_cookie_value = browser
         .send(
@@ -311,7 +335,8 @@ async fn session_requests_need_csrf_on_unsafe_methods_only() {
             .as_array()
             .unwrap()
             .len(),
-        2
+        3,
+        "four made (own Origin, cookie value, masked header, form field), one deleted"
     );
 
     browser.forget_cookie("csrftoken");

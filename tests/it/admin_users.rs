@@ -439,3 +439,106 @@ async fn nul_characters_are_refused_in_writes_and_match_nothing_in_lookups() {
         "Unable to log in with provided credentials."
     );
 }
+
+/// Metax's and Django's `max_length`s hold on both backends (PostgreSQL would otherwise
+/// refuse to index a long email or group name with a 500): one character over is a 400 with
+/// Django's text and nothing saved, the limit itself is saved.
+#[tokio::test]
+async fn values_over_their_maximum_length_are_refused_on_both_backends() {
+    let server = TestServer::start().await;
+    server.user("admin", Role::Superuser).await;
+    let bob = server.user("bob", Role::User).await;
+    let browser = server.admin_browser("admin").await;
+    let path = format!("/v3/admin/users/{}/", bob.id);
+    for (field, max) in [
+        ("first_name", 150),
+        ("last_name", 150),
+        ("fairdata_username", 64),
+        ("organization", 512),
+        ("admin_organizations", 512),
+        ("csc_projects", 256),
+        ("groups", 150),
+    ] {
+        for (length, expected) in [(max + 1, StatusCode::BAD_REQUEST), (max, StatusCode::FOUND)] {
+            let value = "ä".repeat(length);
+            let edit = browser
+                .post_form(&path, &[("is_active", "on"), (field, &value)])
+                .await;
+            assert_eq!(edit.status, expected, "{field} of {length}: {}", edit.text);
+            if expected == StatusCode::BAD_REQUEST {
+                assert!(
+                    edit.text.contains(&format!(
+                        "Ensure this value has at most {max} characters (it has {length})."
+                    )),
+                    "{field}: {}",
+                    edit.text
+                );
+            }
+        }
+    }
+    let long_email = format!("{}@example.org", "a".repeat(3000));
+    let edit = browser
+        .post_form(&path, &[("is_active", "on"), ("email", &long_email)])
+        .await;
+    assert!(
+        edit.text
+            .contains("Email address: Ensure this value has at most 254 characters."),
+        "{}",
+        edit.text
+    );
+    let add = browser
+        .post_form(
+            "/v3/admin/users/add/",
+            &[
+                ("username", "longmail"),
+                ("email", &long_email),
+                ("password1", PASSWORD),
+                ("password2", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(add.status, StatusCode::OK, "the form again, with its error");
+    assert!(
+        add.text
+            .contains("Ensure this value has at most 254 characters.")
+    );
+    assert!(server.store.user_by_username("longmail").await.is_err());
+    assert_eq!(server.store.user_by_id(bob.id).await.unwrap().email, "");
+}
+
+/// Two saves that add the same new groups in opposite orders, many times at once: none fails
+/// (on PostgreSQL, unsorted inserts deadlock).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_saves_adding_the_same_groups_all_succeed() {
+    let server = TestServer::start().await;
+    server.user("admin", Role::Superuser).await;
+    let alice = server.user("alice", Role::User).await;
+    let bob = server.user("bob", Role::User).await;
+    let browser = server.admin_browser("admin").await;
+    for round in 0..10 {
+        let names: Vec<String> = (0..40).map(|n| format!("r{round}g{n}")).collect();
+        let forward = names.join(",");
+        let backward = names.iter().rev().cloned().collect::<Vec<_>>().join(",");
+        let saves = [(alice.id, forward), (bob.id, backward)].map(|(id, groups)| {
+            let browser = browser.at(&server.base);
+            tokio::spawn(async move {
+                browser
+                    .post_form(
+                        &format!("/v3/admin/users/{id}/"),
+                        &[("is_active", "on"), ("groups", &groups)],
+                    )
+                    .await
+            })
+        });
+        for save in saves {
+            let saved = save.await.unwrap();
+            assert_eq!(
+                saved.status,
+                StatusCode::FOUND,
+                "round {round}: {}",
+                saved.text
+            );
+        }
+    }
+    assert_eq!(server.store.user_groups(alice.id).await.unwrap().len(), 40);
+}

@@ -390,3 +390,25 @@ async fn unknown_methods_get_drf_405() {
         json!({ "detail": "Method \"GET\" not allowed." })
     );
 }
+
+/// A token or DRF key for a user deleted meanwhile (another instance's admin) is `NotFound`
+/// on both backends, which the endpoints answer as for a deleted user, never a 500.
+#[tokio::test]
+async fn tokens_for_a_user_deleted_meanwhile_are_not_found() {
+    let server = TestServer::start().await;
+    let gone = server.user("gone", Role::User).await;
+    server.store.delete_user(gone.id).await.unwrap();
+    let now = chrono::Utc::now();
+    let issued = metax_auth::auth::bearer::issue(gone.id, None, now, now + Duration::from_secs(60));
+    assert!(matches!(
+        server.store.create_bearer_token(&issued.record, 5).await,
+        Err(metax_auth::store::StoreError::NotFound)
+    ));
+    assert!(matches!(
+        server
+            .store
+            .ensure_drf_token(gone.id, "a".repeat(40).as_str(), now)
+            .await,
+        Err(metax_auth::store::StoreError::NotFound)
+    ));
+}

@@ -79,6 +79,8 @@ fn malformed_settings_stop_with_one_line_naming_the_variable() {
         ("BEARER_TOKEN_TTL", "soon"),
         ("BEARER_TOKEN_LIMIT_PER_USER", "many"),
         ("DATABASE_URL", "mysql://db/x"),
+        ("DATABASE_URL", "postgres://postgres@127.0.0.1:5432"),
+        ("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/"),
         ("SECRET_KEY", "short"),
     ] {
         let output = run(

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use crate::auth::drf_token;
+use crate::store::StoreError;
 use crate::web::AppState;
 use crate::web::error::ApiError;
 use crate::web::extract::RequestBody;
@@ -69,18 +70,24 @@ pub async fn obtain_token(
         return Ok(bad_request(Value::Object(errors)));
     }
     let client = client.ip().to_string();
+    let refused = || {
+        bad_request(json!({ "non_field_errors": ["Unable to log in with provided credentials."] }))
+    };
     let Some(user) = state
         .auth
         .check_password_braked(&client, &username, &password)
         .await?
     else {
-        return Ok(bad_request(
-            json!({ "non_field_errors": ["Unable to log in with provided credentials."] }),
-        ));
+        return Ok(refused());
     };
-    let token = state
+    match state
         .store
         .ensure_drf_token(user.id, &drf_token::new_key(), state.clock.now())
-        .await?;
-    Ok(Json(json!({ "token": token })).into_response())
+        .await
+    {
+        Ok(token) => Ok(Json(json!({ "token": token })).into_response()),
+        // The user was deleted since their password was checked.
+        Err(StoreError::NotFound) => Ok(refused()),
+        Err(error) => Err(error.into()),
+    }
 }

@@ -13,8 +13,8 @@ use serde::Serialize;
 
 use super::TIME_FORMAT;
 use crate::auth::csrf;
-use crate::auth::{Authenticated, bearer};
-use crate::store::BearerToken;
+use crate::auth::{AuthError, Authenticated, bearer};
+use crate::store::{BearerToken, StoreError};
 use crate::web::error::ApiError;
 use crate::web::extract::{ApiCaller, ApiSubmission, CsrfCookie, CsrfRotation, QueryParams};
 use crate::web::html::{Chrome, Page};
@@ -214,6 +214,11 @@ pub async fn create_token(
         .await
     {
         Ok(stored) => stored,
+        // The caller was deleted meanwhile: answered as their next request would be.
+        Err(StoreError::NotFound) => {
+            let gone = ApiError::Auth(AuthError::UserInactive);
+            return outcome.error(Some(&caller), gone).await;
+        }
         Err(error) => return outcome.error(Some(&caller), error.into()).await,
     };
     // knox sends `user_logged_in` on create, which updates `last_login`; a failure here must not

@@ -357,10 +357,6 @@ impl Browser {
 
     /// The same browser (cookie jar and all) talking to another server, as when a load
     /// balancer sends its next request to another instance.
-    #[allow(
-        dead_code,
-        reason = "only the PostgreSQL binary runs several instances"
-    )]
     pub fn at(&self, base: &str) -> Browser {
         Browser {
             base: base.to_owned(),
