@@ -404,3 +404,30 @@ async fn outage(kind: Outage, length: Duration) {
         recovered - restored_at
     );
 }
+
+/// `sslmode=require` in `DATABASE_URL` encrypts the service's connections (the machine's
+/// server has TLS on, as Debian sets it up).
+#[tokio::test]
+async fn sslmode_require_connects_over_tls() {
+    let plain = Database::fresh();
+    let url = format!("{}?sslmode=require", plain.url());
+    let server = TestServer::start_with(&[("DATABASE_URL", url.as_str())]).await;
+    server.user("alice", Role::User).await;
+    let token = server.bearer_token("alice").await;
+    let browser = server.browser();
+    let me = browser
+        .send(Method::GET, "/v3/auth/user", Request::new().bearer(&token))
+        .await;
+    assert_eq!(me.status, StatusCode::OK, "{}", me.text);
+    let database = plain.url().rsplit('/').next().unwrap().to_owned();
+    let mut connection = sqlx::PgConnection::connect(plain.url()).await.unwrap();
+    let encrypted: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) \
+         WHERE ssl AND application_name = 'metax-auth' AND datname = $1",
+    )
+    .bind(&database)
+    .fetch_one(&mut connection)
+    .await
+    .unwrap();
+    assert!(encrypted > 0, "the service's connections use TLS");
+}
