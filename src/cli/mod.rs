@@ -78,7 +78,8 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// Logs to stderr, filtered by `RUST_LOG` (default `info`); colours only on a terminal.
+/// Logs to stderr, filtered by `RUST_LOG` (default `info`, without PostgreSQL's notices such as
+/// "relation already exists, skipping"); colours only on a terminal.
 fn init_tracing() -> Result<(), String> {
     use std::io::IsTerminal;
     let filter = match std::env::var("RUST_LOG") {
@@ -89,7 +90,7 @@ fn init_tracing() -> Result<(), String> {
                 )
             })?
         }
-        _ => tracing_subscriber::EnvFilter::new("info"),
+        _ => tracing_subscriber::EnvFilter::new("info,sqlx::postgres::notice=warn"),
     };
     tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -319,8 +319,15 @@ where
                     .await
                 {
                     Ok(versions) => versions,
-                    // No migrations table yet.
-                    Err(sqlx::Error::Database(_)) => Vec::new(),
+                    // No migrations table yet (PostgreSQL's undefined_table; SQLite has no
+                    // code of its own for it). Other failures, such as a missing privilege,
+                    // are told as they are.
+                    Err(sqlx::Error::Database(database))
+                        if database.code().as_deref() == Some("42P01")
+                            || database.message().starts_with("no such table") =>
+                    {
+                        Vec::new()
+                    }
                     Err(error) => return Err(error.into()),
                 };
             let pending = DB::migrator()

@@ -11,7 +11,17 @@ use crate::auth::AuthError;
 use crate::store::StoreError;
 
 /// Seconds a client is told to wait (`Retry-After`) on a 503.
-pub const RETRY_AFTER_SECONDS: u32 = 5;
+const RETRY_AFTER_SECONDS: u32 = 5;
+
+/// Adds `Retry-After` to a 503 that has none (every page or body that answers one).
+pub fn retry_after_on_503(response: &mut Response) {
+    if response.status() == StatusCode::SERVICE_UNAVAILABLE {
+        response
+            .headers_mut()
+            .entry(axum::http::header::RETRY_AFTER)
+            .or_insert(RETRY_AFTER_SECONDS.into());
+    }
+}
 
 /// An API failure.
 #[derive(Debug, thiserror::Error)]
@@ -119,18 +129,13 @@ impl IntoResponse for ApiError {
             ApiError::TokenLimit => json!({ "error": self.message() }),
             _ => json!({ "detail": self.message() }),
         };
-        let status = self.status();
-        let mut response = (status, Json(body)).into_response();
-        let retry_after = match self {
-            ApiError::Auth(AuthError::Throttled(wait)) => Some(wait),
-            _ if status == StatusCode::SERVICE_UNAVAILABLE => Some(RETRY_AFTER_SECONDS.into()),
-            _ => None,
-        };
-        if let Some(wait) = retry_after {
+        let mut response = (self.status(), Json(body)).into_response();
+        if let ApiError::Auth(AuthError::Throttled(wait)) = self {
             response
                 .headers_mut()
                 .insert(axum::http::header::RETRY_AFTER, wait.into());
         }
+        retry_after_on_503(&mut response);
         response
     }
 }

@@ -167,12 +167,7 @@ impl IntoResponse for HtmlError {
                 .into_response(),
             Err(_) => (status, message).into_response(),
         };
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            response.headers_mut().insert(
-                header::RETRY_AFTER,
-                super::error::RETRY_AFTER_SECONDS.into(),
-            );
-        }
+        super::error::retry_after_on_503(&mut response);
         response
     }
 }

@@ -331,6 +331,16 @@ async fn outage(kind: Outage, length: Duration) {
         page.text
     );
     assert!(page.text.contains(message), "{}", page.text);
+    let token_page = admin
+        .send(
+            Method::GET,
+            "/v3/auth/tokens",
+            Request::new().header("Accept", "text/html"),
+        )
+        .await;
+    assert_eq!(token_page.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(token_page.text.contains(message), "{}", token_page.text);
+    assert_eq!(token_page.header("retry-after"), "5", "the token page too");
     let create = admin
         .send(
             Method::POST,

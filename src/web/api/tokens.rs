@@ -115,10 +115,12 @@ impl Outcome<'_> {
             return error.into_response();
         }
         let status = error.status();
-        match self.page(caller, status, None, Some(error.message())).await {
+        let mut response = match self.page(caller, status, None, Some(error.message())).await {
             Ok(response) => response,
             Err(error) => error.into_response(),
-        }
+        };
+        crate::web::error::retry_after_on_503(&mut response);
+        response
     }
 }
 
