@@ -13,14 +13,15 @@ use crate::store::StoreError;
 /// Seconds a client is told to wait (`Retry-After`) on a 503.
 const RETRY_AFTER_SECONDS: u32 = 5;
 
-/// Adds `Retry-After` to a 503 that has none (every page or body that answers one).
-pub fn retry_after_on_503(response: &mut Response) {
+/// Adds `Retry-After` to every 503 (JSON body or page) that has none: a layer on the router.
+pub async fn retry_after_on_503(mut response: Response) -> Response {
     if response.status() == StatusCode::SERVICE_UNAVAILABLE {
         response
             .headers_mut()
             .entry(axum::http::header::RETRY_AFTER)
             .or_insert(RETRY_AFTER_SECONDS.into());
     }
+    response
 }
 
 /// An API failure.
@@ -135,7 +136,6 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert(axum::http::header::RETRY_AFTER, wait.into());
         }
-        retry_after_on_503(&mut response);
         response
     }
 }

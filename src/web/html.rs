@@ -158,7 +158,7 @@ impl IntoResponse for HtmlError {
             title,
             message: &message,
         };
-        let mut response = match page.render() {
+        match page.render() {
             Ok(body) => (
                 status,
                 [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
@@ -166,8 +166,6 @@ impl IntoResponse for HtmlError {
             )
                 .into_response(),
             Err(_) => (status, message).into_response(),
-        };
-        super::error::retry_after_on_503(&mut response);
-        response
+        }
     }
 }

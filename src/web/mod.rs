@@ -267,6 +267,7 @@ pub fn router(state: AppState) -> Router {
             rotate_csrf_cookie,
         ))
         .layer(axum::middleware::from_fn(limit_header_size))
+        .layer(axum::middleware::map_response(error::retry_after_on_503))
         .layer(SetResponseHeaderLayer::if_not_present(
             X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),

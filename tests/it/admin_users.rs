@@ -6,7 +6,7 @@ use metax_auth::accounts::Role;
 use metax_auth::store::NewUser;
 use reqwest::{Method, StatusCode};
 
-use crate::support::{PASSWORD, Request, TestServer};
+use crate::support::{PASSWORD, Request, TestServer, join_all};
 
 /// Cells of the first row whose first cell links to `username`.
 fn row_of<'a>(html: &'a str, username: &str) -> Option<&'a str> {
@@ -521,17 +521,16 @@ async fn parallel_saves_adding_the_same_groups_all_succeed() {
         let backward = names.iter().rev().cloned().collect::<Vec<_>>().join(",");
         let saves = [(alice.id, forward), (bob.id, backward)].map(|(id, groups)| {
             let browser = browser.at(&server.base);
-            tokio::spawn(async move {
+            async move {
                 browser
                     .post_form(
                         &format!("/v3/admin/users/{id}/"),
                         &[("is_active", "on"), ("groups", &groups)],
                     )
                     .await
-            })
+            }
         });
-        for save in saves {
-            let saved = save.await.unwrap();
+        for saved in join_all(saves.into_iter()).await {
             assert_eq!(
                 saved.status,
                 StatusCode::FOUND,

@@ -7,7 +7,7 @@ use metax_auth::accounts::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::support::{PASSWORD, Request, TestServer};
+use crate::support::{PASSWORD, Request, TestServer, join_all};
 
 fn is_metax_time(value: &serde_json::Value) -> bool {
     let text = value.as_str().unwrap_or_default();
@@ -225,7 +225,7 @@ async fn parallel_creates_never_exceed_the_limit() {
     let creates = (0..20).map(|_| {
         let client = client.clone();
         let token = token.clone();
-        tokio::spawn(async move {
+        async move {
             client
                 .send(
                     Method::POST,
@@ -234,9 +234,9 @@ async fn parallel_creates_never_exceed_the_limit() {
                 )
                 .await
                 .status
-        })
+        }
     });
-    let statuses = futures_join(creates).await;
+    let statuses = join_all(creates).await;
     assert_eq!(
         statuses
             .iter()
@@ -259,14 +259,6 @@ async fn parallel_creates_never_exceed_the_limit() {
         )
         .await;
     assert_eq!(listed.json().as_array().unwrap().len(), 5);
-}
-
-async fn futures_join<T>(handles: impl Iterator<Item = tokio::task::JoinHandle<T>>) -> Vec<T> {
-    let mut results = Vec::new();
-    for handle in handles.collect::<Vec<_>>() {
-        results.push(handle.await.expect("task"));
-    }
-    results
 }
 
 #[tokio::test]

@@ -14,7 +14,7 @@ use sqlx::Connection;
 use crate::cli::{ServedBinary, run, stderr};
 use crate::proxy::Proxy;
 use crate::support::database::postgres_server;
-use crate::support::{Database, PASSWORD, Request, TestServer};
+use crate::support::{Database, PASSWORD, Request, TestServer, join_all};
 
 const SECRET_KEY: &str = "cluster-secret-key-shared-by-all-instances-0123";
 
@@ -108,7 +108,7 @@ async fn two_instances_share_migrations_tokens_sessions_and_the_token_limit() {
         let first = first.clone();
         async move { create_token(&browser, Request::new().bearer(&first)).await }
     });
-    let results = futures_join_all(creates).await;
+    let results = join_all(creates).await;
     let created = results
         .iter()
         .filter(|(status, _)| *status == StatusCode::OK)
@@ -175,20 +175,6 @@ async fn two_instances_share_migrations_tokens_sessions_and_the_token_limit() {
         username(&on_b, Request::new()).await,
         Some("\"admin\"".to_owned())
     );
-}
-
-/// Awaits every future (in parallel on the runtime) and returns their outputs in order.
-async fn futures_join_all<F>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
-where
-    F: std::future::Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    let handles: Vec<_> = futures.map(tokio::spawn).collect();
-    let mut outputs = Vec::with_capacity(handles.len());
-    for handle in handles {
-        outputs.push(handle.await.expect("task"));
-    }
-    outputs
 }
 
 /// One request of the load: when it started (since the test began), how long it took, and
@@ -331,6 +317,7 @@ async fn outage(kind: Outage, length: Duration) {
         page.text
     );
     assert!(page.text.contains(message), "{}", page.text);
+    assert_eq!(page.header("retry-after"), "5", "admin pages too");
     let token_page = admin
         .send(
             Method::GET,

@@ -115,12 +115,10 @@ impl Outcome<'_> {
             return error.into_response();
         }
         let status = error.status();
-        let mut response = match self.page(caller, status, None, Some(error.message())).await {
+        match self.page(caller, status, None, Some(error.message())).await {
             Ok(response) => response,
             Err(error) => error.into_response(),
-        };
-        crate::web::error::retry_after_on_503(&mut response);
-        response
+        }
     }
 }
 

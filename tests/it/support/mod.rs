@@ -455,3 +455,18 @@ impl Browser {
         request.header("X-CSRFToken", token)
     }
 }
+
+/// Runs every future as its own task (in parallel on the runtime) and returns their outputs in
+/// order.
+pub async fn join_all<F>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut outputs = Vec::with_capacity(handles.len());
+    for handle in handles {
+        outputs.push(handle.await.expect("task"));
+    }
+    outputs
+}
